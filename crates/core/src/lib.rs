@@ -1,0 +1,27 @@
+//! Setlist core: everything about signing in to Spotify and talking to it that can be pure Rust.
+//!
+//! Core does no I/O and never reads the clock. It builds [`http::Request`] values for the app's transport
+//! to send, and parses the answers. Time is always a parameter (unix seconds).
+//!
+//! Secrets ([`AccessToken`], [`RefreshToken`], [`AuthCode`], [`PkceVerifier`]) are newtypes whose `Debug`
+//! is redacted and which have no `Display`: reading one takes an explicit `.secret()`.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod oauth;
+pub mod pkce;
+pub mod secret;
+pub mod token;
+
+pub use api::{me_request, parse_me, Image, Me};
+pub use config::AppConfig;
+pub use error::{parse_api_error, ApiError, CoreError};
+pub use oauth::{
+    authorize_url, code_exchange_request, parse_accounts_error, parse_callback,
+    parse_token_response, refresh_request, AccountsError, CallbackError, OAuthState, TokenError,
+    TokenResponse,
+};
+pub use pkce::PkceChallenge;
+pub use secret::{AccessToken, AuthCode, PkceVerifier, RefreshToken};
+pub use token::{safe_return_to, PendingSignIn, TokenSet};
