@@ -1,0 +1,2 @@
+pub(crate) mod error;
+pub(crate) mod header;

@@ -1,0 +1,60 @@
+//! Setlist, a Spotify playlist editor that runs in the browser. `App` is mounted by `main.rs`.
+
+pub mod browser;
+// leptos' #[component] emits `pub` props items even for crate-private views.
+#[allow(unreachable_pub)]
+mod components;
+#[allow(unreachable_pub)]
+mod pages;
+pub mod session;
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+pub use components::error::ErrorPanel;
+use session::{Auth, Session};
+
+/// Loads `config.json`, then renders the routed app with the session in context.
+#[component]
+pub fn App() -> impl IntoView {
+    let config = LocalResource::new(session::load_config);
+    move || match config.get() {
+        None => view! { <p class="boot" role="status">"Loading Setlist…"</p> }.into_any(),
+        Some(Err(message)) => view! {
+            <main class="page">
+                <ErrorPanel title="Setlist could not start" message=message>
+                    <button class="button" on:click=|_| { let _ = web_sys::window().map(|w| w.location().reload()); }>"Reload"</button>
+                </ErrorPanel>
+            </main>
+        }
+        .into_any(),
+        Some(Ok(cfg)) => view! { <Shell config=cfg/> }.into_any(),
+    }
+}
+
+#[component]
+fn Shell(config: setlist_core::AppConfig) -> impl IntoView {
+    let auth = match session::load_tokens() {
+        Some(t) => Auth::SignedIn(t),
+        None => Auth::SignedOut,
+    };
+    let session = Session { config: StoredValue::new(config), auth: RwSignal::new(auth) };
+    provide_context(session);
+    view! {
+        <Router>
+            <components::header::Header/>
+            <main class="page" id="main">
+                <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
+                    <Route path=path!("/") view=pages::home::Home/>
+                    <Route path=path!("/callback") view=pages::callback::Callback/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// The session in context; every routed view sits under `Shell`, which provides it.
+pub(crate) fn use_session() -> Session {
+    expect_context::<Session>()
+}

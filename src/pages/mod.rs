@@ -1,0 +1,3 @@
+pub(crate) mod callback;
+pub(crate) mod home;
+pub(crate) mod not_found;

@@ -1,0 +1,42 @@
+//! Setlist's task runner. `cargo xtask run` starts everything for local use; `cargo xtask test` runs every test.
+//! Each command first installs what is missing (idempotent, quick when everything is present).
+
+mod procs;
+mod tools;
+mod tasks;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  run     install what is missing, build, start the Spotify stand-in and the app; print the URL
+  test    install what is missing and run every test (native, wasm in headless Chromium, Playwright)
+  setup   only install what is missing";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => tasks::run(&args[1..]),
+        Some("test") => tasks::test(&args[1..]),
+        Some("setup") => tools::ensure_all(tools::Needs::everything()),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One error type for every step: a sentence saying what failed.
+pub(crate) type Result<T, E = String> = std::result::Result<T, E>;

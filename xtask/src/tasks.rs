@@ -1,0 +1,212 @@
+//! The tasks themselves: what to build, what to start, in which order.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::procs::{self, Service};
+use crate::tools::{self, cargo, path_env, root, Needs};
+use crate::Result;
+
+const RUN_APP_PORT: u16 = 8080;
+const RUN_STAND_IN_PORT: u16 = 8090;
+const CLIENT_ID: &str = "setlist-dev";
+const SCOPES: &[&str] = &[
+    "user-read-private",
+    "user-read-email",
+    "playlist-read-private",
+    "playlist-read-collaborative",
+    "playlist-modify-private",
+    "playlist-modify-public",
+];
+
+/// Where each part listens for one run of the whole system.
+struct Ports {
+    app: u16,
+    stand_in: u16,
+}
+
+impl Ports {
+    fn app_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.app)
+    }
+    fn stand_in_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.stand_in)
+    }
+    fn redirect_uri(&self) -> String {
+        format!("{}/callback", self.app_url())
+    }
+}
+
+/// The runtime config.json that points the app at the stand-in (DESIGN.md, Configuration).
+fn write_config(name: &str, ports: &Ports) -> Result<PathBuf> {
+    let dir = root().join(".setlist").join(name);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let scopes: Vec<String> = SCOPES.iter().map(|s| format!("\"{s}\"")).collect();
+    let json = format!(
+        "{{\n  \"client_id\": \"{CLIENT_ID}\",\n  \"redirect_uri\": \"{}\",\n  \"accounts_base\": \"{}\",\n  \"api_base\": \"{}/v1\",\n  \"push_url\": \"/api/tokens\",\n  \"scopes\": [{}]\n}}\n",
+        ports.redirect_uri(),
+        ports.stand_in_url(),
+        ports.stand_in_url(),
+        scopes.join(", ")
+    );
+    let path = dir.join("config.json");
+    std::fs::write(&path, json).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+fn build_stand_in() -> Result<PathBuf> {
+    procs::run(Command::new(cargo()).args(["build", "--package", "setlist-stand-in"]).current_dir(root()))?;
+    Ok(target_dir().join("debug/setlist-stand-in"))
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+fn start_stand_in(bin: &Path, ports: &Ports, control: bool) -> Result<Service> {
+    let mut cmd = Command::new(bin);
+    cmd.args(["--port", &ports.stand_in.to_string(), "--client-id", CLIENT_ID])
+        .args(["--redirect-uri", &ports.redirect_uri()]);
+    if control {
+        cmd.arg("--control");
+    }
+    let mut svc = Service::start("stand-in", &mut cmd)?;
+    wait_port(&mut svc, ports.stand_in, Duration::from_secs(30))?;
+    Ok(svc)
+}
+
+fn start_trunk(ports: &Ports, config: &Path, release: bool, dist: &Path) -> Result<Service> {
+    let mut cmd = Command::new("trunk");
+    cmd.arg("serve")
+        .args(["--address", "127.0.0.1", "--port", &ports.app.to_string()])
+        .arg("--dist")
+        .arg(dist)
+        .current_dir(root())
+        .env("PATH", path_env())
+        .env("SETLIST_CONFIG", config);
+    if release {
+        cmd.args(["--release", "--no-autoreload"]);
+    }
+    let mut svc = Service::start("trunk", &mut cmd)?;
+    // Trunk answers only once the first build is in dist; a release build takes a few minutes from cold.
+    svc.wait_ready(&format!("{}/", ports.app_url()), "_bg.wasm", Duration::from_secs(1200))?;
+    Ok(svc)
+}
+
+fn wait_port(svc: &mut Service, port: u16, timeout: Duration) -> Result<()> {
+    let start = Instant::now();
+    while !procs::port_in_use(port) {
+        svc.check_alive()?;
+        if start.elapsed() > timeout {
+            return Err(format!("nothing listens on port {port} after {}s", timeout.as_secs()));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+pub(crate) fn run(args: &[String]) -> Result<()> {
+    if let Some(a) = args.first() {
+        return Err(format!("`run` takes no arguments (got {a})"));
+    }
+    tools::ensure_all(Needs { wasm: true, ..Needs::default() })?;
+    let ports = Ports { app: env_port("SETLIST_PORT", RUN_APP_PORT)?, stand_in: env_port("SETLIST_STAND_IN_PORT", RUN_STAND_IN_PORT)? };
+    for (what, port) in [("app", ports.app), ("stand-in", ports.stand_in)] {
+        if procs::port_in_use(port) {
+            return Err(format!("port {port} for the {what} is taken; stop what uses it or set SETLIST_PORT / SETLIST_STAND_IN_PORT"));
+        }
+    }
+    let stop = stop_flag()?;
+    let bin = build_stand_in()?;
+    let config = write_config("run", &ports)?;
+    let _stand_in = start_stand_in(&bin, &ports, false)?;
+    let _trunk = start_trunk(&ports, &config, false, &root().join("dist"))?;
+    println!();
+    println!("Setlist is running: {}", ports.app_url());
+    println!("  Spotify stand-in: {} (sign in as any seeded user on its consent page)", ports.stand_in_url());
+    println!("  Press Ctrl-C to stop.");
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!("xtask: stopping");
+    Ok(())
+}
+
+fn env_port(var: &str, default: u16) -> Result<u16> {
+    match std::env::var(var) {
+        Ok(v) => v.parse().map_err(|_| format!("{var}={v} is not a port number")),
+        Err(_) => Ok(default),
+    }
+}
+
+/// Ctrl-C (and SIGTERM) set a flag; the services are dropped, and so stopped, when the task returns.
+fn stop_flag() -> Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    ctrlc::set_handler(move || f.store(true, Ordering::SeqCst)).map_err(|e| format!("installing Ctrl-C handler: {e}"))?;
+    Ok(flag)
+}
+
+const ALL_SUITES: &[&str] = &["native", "wasm", "e2e"];
+
+pub(crate) fn test(args: &[String]) -> Result<()> {
+    let suites: Vec<&str> = if args.is_empty() { ALL_SUITES.to_vec() } else { args.iter().map(String::as_str).collect() };
+    if let Some(bad) = suites.iter().find(|s| !ALL_SUITES.contains(s)) {
+        return Err(format!("unknown suite {bad}; choose from {}", ALL_SUITES.join(", ")));
+    }
+    let started = Instant::now();
+    tools::ensure_all(Needs {
+        wasm: true,
+        browser: suites.iter().any(|s| *s != "native"),
+        playwright: suites.contains(&"e2e"),
+    })?;
+    let _stop = stop_flag()?;
+    let mut timings = Vec::new();
+    for suite in &suites {
+        let t = Instant::now();
+        match *suite {
+            "native" => test_native()?,
+            "wasm" => test_wasm()?,
+            "e2e" => test_e2e()?,
+            _ => unreachable!("checked above"),
+        }
+        timings.push(format!("{suite} {:.0}s", t.elapsed().as_secs_f64()));
+    }
+    println!("xtask: all tests passed ({}; total {:.0}s)", timings.join(", "), started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn test_native() -> Result<()> {
+    // The web app is tested in the browser (wasm suite); natively, everything else.
+    procs::run(Command::new(cargo()).args(["test", "--workspace", "--exclude", "setlist"]).current_dir(root()))
+}
+
+fn test_wasm() -> Result<()> {
+    procs::run(
+        Command::new(cargo())
+            .args(["test", "--package", "setlist", "--target", "wasm32-unknown-unknown"])
+            .current_dir(root())
+            .env("PATH", path_env())
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
+    )
+}
+
+fn test_e2e() -> Result<()> {
+    let ports = Ports { app: procs::free_port()?, stand_in: procs::free_port()? };
+    let bin = build_stand_in()?;
+    let config = write_config("e2e", &ports)?;
+    let _stand_in = start_stand_in(&bin, &ports, true)?;
+    // The release build, wasm-opt included: only a real browser on the optimised output catches a broken optimiser.
+    let _trunk = start_trunk(&ports, &config, true, &target_dir().join("e2e-dist"))?;
+    procs::run(
+        Command::new("npx")
+            .args(["playwright", "test"])
+            .current_dir(root().join("tests/e2e"))
+            .env("SETLIST_APP_URL", ports.app_url())
+            .env("SETLIST_STAND_IN_URL", ports.stand_in_url())
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+    )
+}

@@ -1,0 +1,186 @@
+//! Installs what the tasks need, only when it is missing or at the wrong version. Never downloads a browser or a
+//! tool binary from GitHub: everything comes from crates.io, npm, PyPI or Debian's packages.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::procs::{self, on_path, output};
+use crate::Result;
+
+/// Trunk 0.22 needs a newer rustc than this machine has; 0.21.14 is the newest that builds here.
+const TRUNK_VERSION: &str = "0.21.14";
+/// binaryen from npm: Debian's binaryen 108 miscompiles (WebAssembly.Table.set errors), fixed in 110.
+const BINARYEN_VERSION: &str = "132.0.0";
+
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Needs {
+    pub(crate) wasm: bool,
+    pub(crate) browser: bool,
+    pub(crate) playwright: bool,
+}
+
+impl Needs {
+    pub(crate) fn everything() -> Self {
+        Self { wasm: true, browser: true, playwright: true }
+    }
+}
+
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+pub(crate) fn tools_dir() -> PathBuf {
+    root().join("target").join("tools")
+}
+
+pub(crate) fn ensure_all(needs: Needs) -> Result<()> {
+    if needs.wasm {
+        ensure_wasm_target()?;
+        ensure_cargo_tool("trunk", TRUNK_VERSION, "trunk", true)?;
+        let wb = wasm_bindgen_version()?;
+        // wasm-bindgen-cli must equal the library version in Cargo.lock exactly. Not `--locked`: its lockfile wants a
+        // webpki-roots release the registry no longer has.
+        ensure_cargo_tool("wasm-bindgen", &wb, "wasm-bindgen-cli", false)?;
+        ensure_binaryen()?;
+        // Trunk builds with `--offline`; fetch once so that works on a fresh machine.
+        procs::run(Command::new(cargo()).arg("fetch").current_dir(root()))?;
+    }
+    if needs.browser {
+        ensure_apt(&[("chromium", "chromium"), ("chromedriver", "chromium-driver"), ("brotli", "brotli")])?;
+    }
+    if needs.playwright {
+        ensure_playwright()?;
+    }
+    Ok(())
+}
+
+pub(crate) fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// PATH with the project-local tools (binaryen's wasm-opt) and cargo's bin dir first.
+pub(crate) fn path_env() -> std::ffi::OsString {
+    let mut dirs = vec![tools_dir().join("binaryen/node_modules/.bin")];
+    if let Some(home) = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| {
+        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo"))
+    }) {
+        dirs.push(home.join("bin"));
+    }
+    if let Some(p) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&p));
+    }
+    std::env::join_paths(dirs).unwrap_or_default()
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    procs::run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// `bin --version` must print `version`; otherwise `cargo install crate_name --version version`.
+fn ensure_cargo_tool(bin: &str, version: &str, crate_name: &str, locked: bool) -> Result<()> {
+    let have = output(Command::new(bin).arg("--version").env("PATH", path_env())).unwrap_or_default();
+    if have.split_whitespace().any(|w| w == version) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing {crate_name} {version} (have: {:?}); this takes a few minutes once", have.trim());
+    let mut cmd = Command::new(cargo());
+    cmd.args(["install", crate_name, "--version", version]);
+    if locked {
+        cmd.arg("--locked");
+    }
+    procs::run(&mut cmd)
+}
+
+/// The wasm-bindgen version in Cargo.lock; the CLI must match it exactly.
+pub(crate) fn wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("reading Cargo.lock: {e}"))?;
+    lock_version(&lock, "wasm-bindgen").ok_or_else(|| "wasm-bindgen is not in Cargo.lock".into())
+}
+
+fn lock_version(lock: &str, name: &str) -> Option<String> {
+    let needle = format!("name = \"{name}\"\n");
+    let at = lock.find(&needle)? + needle.len();
+    let line = lock[at..].lines().next()?;
+    Some(line.strip_prefix("version = \"")?.strip_suffix('"')?.to_owned())
+}
+
+fn ensure_binaryen() -> Result<()> {
+    let dir = tools_dir().join("binaryen");
+    let bin = dir.join("node_modules/.bin/wasm-opt");
+    let have = output(&mut Command::new(&bin).arg("--version")).unwrap_or_default();
+    let major = BINARYEN_VERSION.split('.').next().unwrap_or_default();
+    if have.contains(&format!("version {major}")) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    procs::run(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--no-save", "--prefix"])
+            .arg(&dir)
+            .arg(format!("binaryen@{BINARYEN_VERSION}")),
+    )
+}
+
+fn ensure_apt(pairs: &[(&str, &str)]) -> Result<()> {
+    let missing: Vec<&str> = pairs.iter().filter(|(bin, _)| !on_path(bin)).map(|(_, pkg)| *pkg).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let sudo = output(&mut Command::new("id").arg("-u")).is_some_and(|u| u.trim() != "0");
+    let apt = |args: &[&str]| {
+        let mut c = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
+        if sudo {
+            c.arg("apt-get");
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    procs::run(&mut apt(&["update", "-q"]))?;
+    let mut install = apt(&["install", "-y", "-q", "--no-install-recommends"]);
+    install.args(&missing);
+    procs::run(&mut install)
+}
+
+fn ensure_playwright() -> Result<()> {
+    let e2e = root().join("tests/e2e");
+    let marker = e2e.join("node_modules/@playwright/test/package.json");
+    let lock = e2e.join("package-lock.json");
+    let fresh = match (marker.metadata().and_then(|m| m.modified()), lock.metadata().and_then(|m| m.modified())) {
+        (Ok(installed), Ok(locked)) => installed >= locked,
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    // Playwright drives Debian's /usr/bin/chromium; it must never fetch its own browser.
+    procs::run(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&e2e)
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_version_reads_the_entry_for_that_exact_name() {
+        let lock = "[[package]]\nname = \"wasm-bindgen-test\"\nversion = \"0.3.1\"\n\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n";
+        assert_eq!(lock_version(lock, "wasm-bindgen").as_deref(), Some("0.2.130"));
+        assert_eq!(lock_version(lock, "nope"), None);
+    }
+
+    /// Trunk uses a local wasm-bindgen only if Trunk.toml names the exact version in Cargo.lock.
+    #[test]
+    fn trunk_toml_pins_the_locked_wasm_bindgen() {
+        let trunk = std::fs::read_to_string(root().join("Trunk.toml")).unwrap();
+        let pinned = format!("wasm_bindgen = \"{}\"", wasm_bindgen_version().unwrap());
+        assert!(trunk.contains(&pinned), "Trunk.toml must contain {pinned}");
+    }
+}
