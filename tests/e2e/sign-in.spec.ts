@@ -49,7 +49,7 @@ test('a callback with a tampered state shows an error and sends no token request
   await page.getByTestId('consent-agree').click();
 
   await expect(page.getByTestId('error')).toBeVisible();
-  await expect(page.getByTestId('error-message')).toContainText(/state/i);
+  await expect(page.getByTestId('error-message')).toContainText(/does not belong to the sign-in started in this tab/);
   expect(page.url()).not.toMatch(/[?&](code|state)=/);
   const log = await standInLog(request);
   expect(count(log, 'POST /api/token')).toBe(0);

@@ -1,0 +1,36 @@
+import { test, expect, Page } from '@playwright/test';
+import { signIn } from './support';
+
+// Screenshots of each page at a desktop and a phone size, for a person to look at (written to
+// test-results/screens/), and the layout facts that can be checked: nothing overflows sideways.
+const SIZES = [
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: 'phone', width: 390, height: 844 },
+];
+
+async function shoot(page: Page, name: string) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow, `${name} scrolls sideways`).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true });
+}
+
+for (const size of SIZES) {
+  test(`pages look right at ${size.name} size`, async ({ page }) => {
+    await page.setViewportSize({ width: size.width, height: size.height });
+    await page.goto('/');
+    await expect(page.getByTestId('sign-in-hero')).toBeVisible();
+    await shoot(page, `home-signed-out-${size.name}`);
+
+    await page.getByTestId('sign-in-hero').click();
+    await expect(page.getByTestId('consent-agree')).toBeVisible();
+    await shoot(page, `consent-${size.name}`);
+
+    await signIn(page);
+    await expect(page.getByTestId('user-name')).toHaveText('Alice Fenwick');
+    await shoot(page, `home-signed-in-${size.name}`);
+
+    await page.goto('/callback?code=x&state=y');
+    await expect(page.getByTestId('error')).toBeVisible();
+    await shoot(page, `callback-error-${size.name}`);
+  });
+}
