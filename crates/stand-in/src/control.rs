@@ -1,5 +1,7 @@
 //! The control API under `/__control/`, for tests and `cargo xtask`: read and reset the request log, move the
-//! clock, change settings, inspect token counts, and sign a user in without the consent page. Mounted only when
+//! clock, change settings (token lifetime, refresh rotation, latency), inspect token counts, sign a user in
+//! without the consent page, and list or seed playlists (`POST /__control/playlists` makes one of up to 100,000
+//! catalog tracks for benchmarks). Mounted only when
 //! [`crate::Options::control`] is set; its own requests are not recorded in the log.
 
 use axum::body::Bytes;
@@ -13,7 +15,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::state::Inner;
-use crate::StandIn;
+use crate::{users, StandIn};
+
+/// A minute: more would only make a test hang.
+const MAX_LATENCY_MS: u64 = 60_000;
+/// Largest playlist `POST /__control/playlists` makes.
+const MAX_SEEDED_SIZE: usize = 100_000;
 
 pub(crate) fn router() -> Router<StandIn> {
     Router::new()
@@ -24,6 +31,7 @@ pub(crate) fn router() -> Router<StandIn> {
         .route("/config", get(config).post(set_config))
         .route("/state", get(state))
         .route("/tokens", post(mint_tokens))
+        .route("/playlists", get(playlists).post(seed_playlist))
         .layer(middleware::from_fn(crate::log::trace_only))
         .layer(crate::spotify_cors())
 }
@@ -97,6 +105,7 @@ fn config_view(inner: &Inner) -> Json<Value> {
     Json(json!({
         "access_token_lifetime_secs": inner.config.access_token_lifetime_secs,
         "rotate_refresh_tokens": inner.config.rotate_refresh_tokens,
+        "latency_ms": inner.config.latency_ms,
     }))
 }
 
@@ -110,6 +119,7 @@ async fn config(State(stand_in): State<StandIn>) -> Json<Value> {
 struct ConfigChange {
     access_token_lifetime_secs: Option<u64>,
     rotate_refresh_tokens: Option<bool>,
+    latency_ms: Option<u64>,
 }
 
 async fn set_config(
@@ -123,6 +133,15 @@ async fn set_config(
     }
     if let Some(rotate) = change.rotate_refresh_tokens {
         inner.config.rotate_refresh_tokens = rotate;
+    }
+    if let Some(latency_ms) = change.latency_ms {
+        if latency_ms > MAX_LATENCY_MS {
+            return Err(ControlError(
+                StatusCode::BAD_REQUEST,
+                format!("latency_ms is at most {MAX_LATENCY_MS}"),
+            ));
+        }
+        inner.config.latency_ms = latency_ms;
     }
     Ok(config_view(&inner))
 }
@@ -139,6 +158,7 @@ async fn state(State(stand_in): State<StandIn>) -> Json<Value> {
         "config": {
             "access_token_lifetime_secs": inner.config.access_token_lifetime_secs,
             "rotate_refresh_tokens": inner.config.rotate_refresh_tokens,
+            "latency_ms": inner.config.latency_ms,
         },
     }))
 }
@@ -167,4 +187,75 @@ async fn mint_tokens(
             )
         })?;
     Ok(Json(minted).into_response())
+}
+
+/// Every playlist: id, owner, name, item count, snapshot and flags, sorted by owner then name.
+async fn playlists(State(stand_in): State<StandIn>) -> Json<Value> {
+    let inner = stand_in.lock();
+    let mut all: Vec<_> = inner.playlists.all().collect();
+    all.sort_by(|a, b| (a.owner, &a.name, &a.id).cmp(&(b.owner, &b.name, &b.id)));
+    let playlists: Vec<Value> = all
+        .into_iter()
+        .map(|p| {
+            json!({
+                "id": p.id,
+                "owner": p.owner,
+                "name": p.name,
+                "total": p.entries.len(),
+                "snapshot_id": p.snapshot_id(),
+                "public": p.public,
+                "collaborative": p.collaborative,
+            })
+        })
+        .collect();
+    Json(json!({ "playlists": playlists }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedRequest {
+    owner: String,
+    name: String,
+    size: usize,
+    #[serde(default)]
+    public: Option<bool>,
+}
+
+/// Makes a playlist of `size` catalog tracks (distinct until the catalog runs out) for `owner`, at the top of
+/// their library; answers `{id, snapshot_id, total}` with 201.
+async fn seed_playlist(
+    State(stand_in): State<StandIn>,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    let request: SeedRequest = parse(&body)?;
+    let owner = users::find(&request.owner).ok_or_else(|| {
+        ControlError(
+            StatusCode::NOT_FOUND,
+            format!("no seeded user {:?}", request.owner),
+        )
+    })?;
+    if request.size > MAX_SEEDED_SIZE {
+        return Err(ControlError(
+            StatusCode::BAD_REQUEST,
+            format!("size is at most {MAX_SEEDED_SIZE}"),
+        ));
+    }
+    let mut inner = stand_in.lock();
+    let now = inner.clock.now();
+    let id = inner
+        .playlists
+        .create_filled(owner.id, request.name, request.size, now);
+    let playlist = inner
+        .playlists
+        .get_mut(&id)
+        .ok_or_else(|| ControlError(StatusCode::NOT_FOUND, "the playlist vanished".to_owned()))?;
+    if let Some(public) = request.public {
+        playlist.public = public;
+    }
+    let body = json!({
+        "id": playlist.id,
+        "snapshot_id": playlist.snapshot_id(),
+        "total": playlist.entries.len(),
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }

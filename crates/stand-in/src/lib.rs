@@ -2,13 +2,20 @@
 //! `/api/token`) and the Web API subset the app uses, with Spotify's error shapes and limits, plus an optional
 //! control API (`/__control/...`) that tests use to read the request log, move the clock and change settings.
 //!
+//! The Web API serves a fixed, generated catalog (about 12,500 tracks with real-looking names) and the seeded
+//! playlists in [`SEEDED_PLAYLISTS`]; album covers are small SVGs served from `/images/{id}.svg`, so nothing needs
+//! the network.
+//!
 //! Everything lives in memory behind one [`StandIn`] handle; [`app`] turns it into an [`axum::Router`] that the
 //! binary serves and tests drive with `tower::ServiceExt::oneshot`.
 
 mod accounts;
+mod catalog;
 mod clock;
 mod control;
+mod images;
 mod log;
+mod playlists;
 mod state;
 mod users;
 mod web_api;
@@ -17,11 +24,15 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use axum::extract::{Request, State};
 use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::{middleware, Router};
 use serde::Serialize;
 use tower_http::cors::{Any, CorsLayer};
 
+pub use playlists::{SeedPlaylist, SEEDED_PLAYLISTS};
 pub use users::{SeedUser, SEEDED_USERS};
 
 /// How a stand-in is set up. [`Options::default`] matches `cargo xtask run`.
@@ -38,6 +49,8 @@ pub struct Options {
     /// When on, a refresh answers a new refresh token and revokes the old one (Spotify until mid-2026); when off,
     /// the refresh response omits `refresh_token` and the old one keeps working (Spotify now).
     pub rotate_refresh_tokens: bool,
+    /// Milliseconds every `/v1` request waits before it is answered (control routes never wait).
+    pub latency_ms: u64,
 }
 
 impl Default for Options {
@@ -48,6 +61,7 @@ impl Default for Options {
             control: false,
             access_token_lifetime_secs: 3600,
             rotate_refresh_tokens: false,
+            latency_ms: 0,
         }
     }
 }
@@ -137,19 +151,32 @@ impl fmt::Debug for TokenResponse {
 /// The whole stand-in as one router. Requests to the accounts service and the Web API are recorded in the request
 /// log; control routes (mounted only when [`Options::control`] is set) are not.
 pub fn app(stand_in: StandIn) -> Router {
+    let web_api =
+        web_api::router().layer(middleware::from_fn_with_state(stand_in.clone(), latency));
     let recorded = Router::new()
         .merge(accounts::router())
-        .nest("/v1", web_api::router())
+        .nest("/v1", web_api)
         .layer(middleware::from_fn_with_state(
             stand_in.clone(),
             log::record,
         ));
+    // Covers are fetched by <img> tags, many per page: not worth a log entry each.
+    let router = recorded.merge(images::router());
     let router = if stand_in.control {
-        recorded.nest("/__control", control::router())
+        router.nest("/__control", control::router())
     } else {
-        recorded
+        router
     };
     router.with_state(stand_in)
+}
+
+/// Middleware for `/v1`: waits the configured latency before handling the request.
+async fn latency(State(stand_in): State<StandIn>, request: Request, next: Next) -> Response {
+    let latency_ms = stand_in.lock().config.latency_ms;
+    if latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(latency_ms)).await;
+    }
+    next.run(request).await
 }
 
 /// CORS as the Web API and `/api/token` answer it: any origin, preflights cached for a week.

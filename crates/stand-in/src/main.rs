@@ -16,6 +16,7 @@ usage: setlist-stand-in [options]
   --control               mount the /__control/ API
   --token-lifetime SECS   access-token lifetime (default 3600)
   --rotate                rotate refresh tokens on every refresh
+  --latency-ms MS         wait this long before answering each Web API request (default 0)
   --help                  show this";
 
 #[derive(Debug, PartialEq, Eq)]
@@ -64,6 +65,11 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> 
                 options.access_token_lifetime_secs = value("--token-lifetime")?
                     .parse()
                     .map_err(|_| "--token-lifetime takes whole seconds")?;
+            }
+            "--latency-ms" => {
+                options.latency_ms = value("--latency-ms")?
+                    .parse()
+                    .map_err(|_| "--latency-ms takes whole milliseconds")?;
             }
             "--control" if inline.is_none() => options.control = true,
             "--rotate" if inline.is_none() => options.rotate_refresh_tokens = true,
@@ -193,6 +199,7 @@ mod tests {
             "--token-lifetime",
             "60",
             "--rotate",
+            "--latency-ms=25",
         ]);
         let Ok(Parsed::Run(args)) = parsed else {
             panic!("{parsed:?}")
@@ -210,6 +217,7 @@ mod tests {
                 control: true,
                 access_token_lifetime_secs: 60,
                 rotate_refresh_tokens: true,
+                latency_ms: 25,
             }
         );
     }
@@ -219,6 +227,7 @@ mod tests {
         assert!(parse(&["--port"]).is_err());
         assert!(parse(&["--port", "70000"]).is_err());
         assert!(parse(&["--token-lifetime", "-1"]).is_err());
+        assert!(parse(&["--latency-ms", "soon"]).is_err());
         assert!(parse(&["--verbose"]).is_err());
         assert!(parse(&["--control=yes"]).is_err());
         assert_eq!(parse(&["--help"]), Ok(Parsed::Help));

@@ -7,6 +7,7 @@ use base64::Engine as _;
 
 use crate::clock::Clock;
 use crate::log::RequestLog;
+use crate::playlists::Store;
 use crate::{users, Options, TokenResponse};
 
 /// Authorization codes are good for ten minutes after issue.
@@ -21,6 +22,8 @@ pub(crate) const PENDING_LIFETIME_SECS: i64 = 60 * 60;
 pub(crate) struct Config {
     pub(crate) access_token_lifetime_secs: u64,
     pub(crate) rotate_refresh_tokens: bool,
+    /// Milliseconds every Web API request waits before it is answered.
+    pub(crate) latency_ms: u64,
 }
 
 /// What one sign-in granted: who, to which client, which scopes, and when (the refresh-token expiry anchor).
@@ -71,6 +74,7 @@ pub(crate) struct Inner {
     /// Keyed by token; revoking removes it.
     pub(crate) refresh_tokens: HashMap<String, Grant>,
     pub(crate) log: RequestLog,
+    pub(crate) playlists: Store,
 }
 
 impl Inner {
@@ -81,6 +85,7 @@ impl Inner {
             config: Config {
                 access_token_lifetime_secs: options.access_token_lifetime_secs,
                 rotate_refresh_tokens: options.rotate_refresh_tokens,
+                latency_ms: options.latency_ms,
             },
             clock: Clock::default(),
             pending: HashMap::new(),
@@ -88,6 +93,7 @@ impl Inner {
             access_tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
             log: RequestLog::default(),
+            playlists: Store::seeded(),
         }
     }
 

@@ -157,7 +157,7 @@ async fn config_changes_only_what_is_given() {
     let config = json(harness.get("/__control/config").await).await;
     assert_eq!(
         config,
-        json!({ "access_token_lifetime_secs": 3600, "rotate_refresh_tokens": false })
+        json!({ "access_token_lifetime_secs": 3600, "rotate_refresh_tokens": false, "latency_ms": 0 })
     );
     let config = json(
         harness
@@ -170,7 +170,7 @@ async fn config_changes_only_what_is_given() {
     .await;
     assert_eq!(
         config,
-        json!({ "access_token_lifetime_secs": 3600, "rotate_refresh_tokens": true })
+        json!({ "access_token_lifetime_secs": 3600, "rotate_refresh_tokens": true, "latency_ms": 0 })
     );
     let config = json(
         harness
@@ -183,11 +183,23 @@ async fn config_changes_only_what_is_given() {
     .await;
     assert_eq!(
         config,
-        json!({ "access_token_lifetime_secs": 5, "rotate_refresh_tokens": true })
+        json!({ "access_token_lifetime_secs": 5, "rotate_refresh_tokens": true, "latency_ms": 0 })
+    );
+    let config = json(
+        harness
+            .post_json("/__control/config", json!({ "latency_ms": 40 }))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        config,
+        json!({ "access_token_lifetime_secs": 5, "rotate_refresh_tokens": true, "latency_ms": 40 })
     );
     for bad in [
         json!({ "rotate": true }),
         json!({ "access_token_lifetime_secs": -1 }),
+        json!({ "latency_ms": -1 }),
+        json!({ "latency_ms": 60_001 }),
     ] {
         assert_eq!(
             harness.post_json("/__control/config", bad).await.status(),

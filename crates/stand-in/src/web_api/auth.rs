@@ -29,7 +29,6 @@ impl Bearer {
     }
 
     /// `403 Insufficient client scope` unless the token was granted `scope`.
-    #[allow(dead_code)] // for the playlist routes
     pub(crate) fn require_scope(&self, scope: &str) -> Result<(), ApiError> {
         if self.has_scope(scope) {
             Ok(())

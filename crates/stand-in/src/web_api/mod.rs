@@ -6,7 +6,12 @@
 
 mod auth;
 mod error;
+mod fields;
 mod me;
+mod params;
+mod playlists;
+mod render;
+mod search;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -21,6 +26,22 @@ pub(crate) use error::ApiError;
 pub(crate) fn router() -> Router<StandIn> {
     Router::new()
         .route("/me", get(me::me))
+        .route(
+            "/me/playlists",
+            get(playlists::list_mine).post(playlists::create),
+        )
+        .route(
+            "/playlists/{playlist_id}",
+            get(playlists::get).put(playlists::change_details),
+        )
+        .route(
+            "/playlists/{playlist_id}/items",
+            get(playlists::items)
+                .post(playlists::add)
+                .put(playlists::update)
+                .delete(playlists::remove),
+        )
+        .route("/search", get(search::search))
         // Fallbacks last: the method fallback applies to the routes registered before it.
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)

@@ -253,3 +253,101 @@ pub async fn assert_api_error(response: Response<Body>, status: StatusCode, mess
         serde_json::json!({ "error": { "status": status.as_u16(), "message": message } })
     );
 }
+
+/// Every scope the playlist routes use.
+pub const PLAYLIST_SCOPES: &str = "playlist-read-private playlist-read-collaborative playlist-modify-public playlist-modify-private";
+
+/// The id of the seeded playlist called `name`.
+pub fn seeded(name: &str) -> &'static str {
+    setlist_stand_in::SEEDED_PLAYLISTS
+        .iter()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("no seeded playlist {name:?}"))
+        .id
+}
+
+impl Harness {
+    /// An access token for `user` with `scope`, minted without the consent page.
+    pub fn token(&self, user: &str, scope: &str) -> String {
+        self.stand_in
+            .mint_tokens(user, scope)
+            .expect("seeded user")
+            .access_token
+    }
+
+    /// A Web API call with a bearer token and an optional JSON body.
+    pub async fn call(
+        &self,
+        method: axum::http::Method,
+        uri: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Response<Body> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::HOST, "127.0.0.1:8090")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        let body = match body {
+            Some(value) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(value.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).unwrap()).await
+    }
+
+    /// [`Harness::call`], answering the status and the body as JSON (`null` for an empty body).
+    pub async fn call_json(
+        &self,
+        method: axum::http::Method,
+        uri: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let response = self.call(method, uri, token, body).await;
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
+        };
+        (status, value)
+    }
+
+    /// `GET` as `token`, asserting 200; the body.
+    pub async fn get_ok(&self, uri: &str, token: &str) -> Value {
+        let (status, body) = self
+            .call_json(axum::http::Method::GET, uri, token, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        body
+    }
+
+    /// The URIs of a playlist's entries, in order (owner's view).
+    pub async fn uris(&self, playlist: &str, token: &str) -> Vec<String> {
+        let mut uris = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self
+                .get_ok(
+                    &format!("/v1/playlists/{playlist}/items?limit=50&offset={offset}&fields=total,items(item(uri))"),
+                    token,
+                )
+                .await;
+            let items = page["items"].as_array().unwrap();
+            uris.extend(
+                items
+                    .iter()
+                    .map(|e| e["item"]["uri"].as_str().unwrap().to_owned()),
+            );
+            offset += 50;
+            if offset >= page["total"].as_u64().unwrap() as usize {
+                return uris;
+            }
+        }
+    }
+}

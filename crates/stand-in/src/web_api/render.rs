@@ -1,0 +1,464 @@
+//! Catalog items and playlists as the Web API shows them: TrackObject, EpisodeObject, PlaylistTrackObject,
+//! SimplifiedPlaylistObject, PlaylistObject and paging objects, shaped after the reference OpenAPI document.
+
+use serde_json::{json, Value};
+
+use crate::catalog::{self, Catalog, Item, MARKETS};
+use crate::playlists::{Entry, Playlist, Store};
+use crate::users;
+
+/// Where links point: `api` is the Web API base (`http://host/v1`), `origin` the stand-in itself (for images).
+pub(crate) struct Render<'a> {
+    pub(crate) api: &'a str,
+    pub(crate) origin: &'a str,
+    catalog: &'static Catalog,
+}
+
+/// How many entries `GET /playlists/{id}` embeds: the most `GET /playlists/{id}/items` gives per page, so that
+/// the embedded page's `next` link can be followed as is.
+pub(crate) const EMBEDDED_ITEMS: usize = 50;
+
+impl<'a> Render<'a> {
+    pub(crate) fn new(api: &'a str) -> Self {
+        Self {
+            api,
+            origin: api.strip_suffix("/v1").unwrap_or(api),
+            catalog: catalog::get(),
+        }
+    }
+
+    fn images(&self, id: &str) -> Value {
+        let url = format!("{}/images/{id}.svg", self.origin);
+        json!([
+            { "url": url, "height": 640, "width": 640 },
+            { "url": url, "height": 300, "width": 300 },
+            { "url": url, "height": 64, "width": 64 },
+        ])
+    }
+
+    fn artist(&self, index: u32) -> Value {
+        let artist = self.catalog.artist(index);
+        json!({
+            "external_urls": { "spotify": format!("https://open.spotify.com/artist/{}", artist.id) },
+            "href": format!("{}/artists/{}", self.api, artist.id),
+            "id": artist.id,
+            "name": artist.name,
+            "type": "artist",
+            "uri": format!("spotify:artist:{}", artist.id),
+        })
+    }
+
+    fn album(&self, index: u32) -> Value {
+        let album = self.catalog.album(index);
+        json!({
+            "album_type": album.album_type,
+            "artists": album.artists.iter().map(|&a| self.artist(a)).collect::<Vec<_>>(),
+            "available_markets": MARKETS,
+            "external_urls": { "spotify": format!("https://open.spotify.com/album/{}", album.id) },
+            "href": format!("{}/albums/{}", self.api, album.id),
+            "id": album.id,
+            "images": self.images(&album.id),
+            "name": album.name,
+            "release_date": album.release_date,
+            "release_date_precision": album.release_date_precision,
+            "total_tracks": album.total_tracks,
+            "type": "album",
+            "uri": format!("spotify:album:{}", album.id),
+        })
+    }
+
+    /// A TrackObject.
+    pub(crate) fn track(&self, index: u32) -> Value {
+        let track = self.catalog.track(index);
+        json!({
+            "album": self.album(track.album),
+            "artists": track.artists.iter().map(|&a| self.artist(a)).collect::<Vec<_>>(),
+            "available_markets": MARKETS,
+            "disc_number": track.disc_number,
+            "duration_ms": track.duration_ms,
+            "explicit": track.explicit,
+            "external_ids": { "isrc": track.isrc },
+            "external_urls": { "spotify": format!("https://open.spotify.com/track/{}", track.id) },
+            "href": format!("{}/tracks/{}", self.api, track.id),
+            "id": track.id,
+            "is_local": false,
+            "is_playable": true,
+            "name": track.name,
+            "popularity": track.popularity,
+            "preview_url": null,
+            "track_number": track.track_number,
+            "type": "track",
+            "uri": format!("spotify:track:{}", track.id),
+        })
+    }
+
+    fn show(&self, index: u32) -> Value {
+        let show = self.catalog.show(index);
+        let total = self
+            .catalog
+            .episodes
+            .iter()
+            .filter(|e| e.show == index)
+            .count();
+        json!({
+            "available_markets": MARKETS,
+            "copyrights": [],
+            "description": show.description,
+            "html_description": format!("<p>{}</p>", show.description),
+            "explicit": false,
+            "external_urls": { "spotify": format!("https://open.spotify.com/show/{}", show.id) },
+            "href": format!("{}/shows/{}", self.api, show.id),
+            "id": show.id,
+            "images": self.images(&show.id),
+            "is_externally_hosted": false,
+            "languages": ["en"],
+            "media_type": "audio",
+            "name": show.name,
+            "publisher": show.publisher,
+            "total_episodes": total,
+            "type": "show",
+            "uri": format!("spotify:show:{}", show.id),
+        })
+    }
+
+    /// A SimplifiedEpisodeObject (no `show`), as search answers it.
+    pub(crate) fn simplified_episode(&self, index: u32) -> Value {
+        let episode = self.catalog.episode(index);
+        let show = self.catalog.show(episode.show);
+        json!({
+            "audio_preview_url": null,
+            "description": episode.description,
+            "html_description": format!("<p>{}</p>", episode.description),
+            "duration_ms": episode.duration_ms,
+            "explicit": false,
+            "external_urls": { "spotify": format!("https://open.spotify.com/episode/{}", episode.id) },
+            "href": format!("{}/episodes/{}", self.api, episode.id),
+            "id": episode.id,
+            "images": self.images(&show.id),
+            "is_externally_hosted": false,
+            "is_playable": true,
+            "language": "en",
+            "languages": ["en"],
+            "name": episode.name,
+            "release_date": episode.release_date,
+            "release_date_precision": "day",
+            "type": "episode",
+            "uri": format!("spotify:episode:{}", episode.id),
+        })
+    }
+
+    /// An EpisodeObject.
+    pub(crate) fn episode(&self, index: u32) -> Value {
+        let mut value = self.simplified_episode(index);
+        value["show"] = self.show(self.catalog.episode(index).show);
+        value
+    }
+
+    /// An episode for a client that did not ask for episodes (`additional_types` without `episode`): Spotify's
+    /// legacy track-shaped episode, with the show standing in for album and artist and `episode: true`.
+    fn episode_as_track(&self, index: u32) -> Value {
+        let episode = self.catalog.episode(index);
+        let show = self.catalog.show(episode.show);
+        let show_ref = json!({
+            "external_urls": { "spotify": format!("https://open.spotify.com/show/{}", show.id) },
+            "href": format!("{}/shows/{}", self.api, show.id),
+            "id": show.id,
+            "name": show.name,
+            "type": "show",
+            "uri": format!("spotify:show:{}", show.id),
+        });
+        json!({
+            "album": {
+                "album_type": "show",
+                "artists": [show_ref],
+                "available_markets": MARKETS,
+                "external_urls": { "spotify": format!("https://open.spotify.com/show/{}", show.id) },
+                "href": format!("{}/shows/{}", self.api, show.id),
+                "id": show.id,
+                "images": self.images(&show.id),
+                "name": show.name,
+                "release_date": episode.release_date,
+                "release_date_precision": "day",
+                "type": "show",
+                "uri": format!("spotify:show:{}", show.id),
+            },
+            "artists": [show_ref],
+            "available_markets": MARKETS,
+            "disc_number": 0,
+            "duration_ms": episode.duration_ms,
+            "episode": true,
+            "explicit": false,
+            "external_ids": { "spotify": format!("spotify:episode:{}", episode.id) },
+            "external_urls": { "spotify": format!("https://open.spotify.com/episode/{}", episode.id) },
+            "href": format!("{}/episodes/{}", self.api, episode.id),
+            "id": episode.id,
+            "is_local": false,
+            "name": episode.name,
+            "popularity": 0,
+            "preview_url": null,
+            "track": false,
+            "track_number": 0,
+            "type": "episode",
+            "uri": format!("spotify:episode:{}", episode.id),
+        })
+    }
+
+    /// A local file as Spotify shows one: a track with `is_local: true` and `null` ids, hrefs and dates.
+    fn local(&self, index: u32) -> Value {
+        let local = self.catalog.local(index);
+        json!({
+            "album": {
+                "album_type": null,
+                "artists": [],
+                "available_markets": [],
+                "external_urls": {},
+                "href": null,
+                "id": null,
+                "images": [],
+                "name": local.album,
+                "release_date": null,
+                "release_date_precision": null,
+                "type": "album",
+                "uri": null,
+            },
+            "artists": [{
+                "external_urls": {},
+                "href": null,
+                "id": null,
+                "name": local.artist,
+                "type": "artist",
+                "uri": null,
+            }],
+            "available_markets": [],
+            "disc_number": 0,
+            "duration_ms": local.duration_secs * 1000,
+            "explicit": false,
+            "external_ids": {},
+            "external_urls": {},
+            "href": null,
+            "id": null,
+            "is_local": true,
+            "name": local.title,
+            "popularity": 0,
+            "preview_url": null,
+            "track_number": 0,
+            "type": "track",
+            "uri": local.uri(),
+        })
+    }
+
+    fn item(&self, item: Item, episodes: bool) -> Value {
+        match item {
+            Item::Track(i) => self.track(i),
+            Item::Episode(i) if episodes => self.episode(i),
+            Item::Episode(i) => self.episode_as_track(i),
+            Item::Local(i) => self.local(i),
+        }
+    }
+
+    /// A PlaylistUserObject.
+    pub(crate) fn user(&self, id: &str) -> Value {
+        json!({
+            "external_urls": { "spotify": format!("https://open.spotify.com/user/{id}") },
+            "href": format!("{}/users/{id}", self.api),
+            "id": id,
+            "type": "user",
+            "uri": format!("spotify:user:{id}"),
+        })
+    }
+
+    fn owner(&self, id: &str) -> Value {
+        let mut value = self.user(id);
+        value["display_name"] = json!(users::find(id).map(|u| u.display_name));
+        value
+    }
+
+    /// A PlaylistTrackObject: the item under both `item` and the deprecated `track`.
+    pub(crate) fn entry(&self, entry: &Entry, episodes: bool) -> Value {
+        let item = self.item(entry.item, episodes);
+        json!({
+            "added_at": rfc3339(entry.added_at),
+            "added_by": self.user(entry.added_by),
+            "is_local": matches!(entry.item, Item::Local(_)),
+            "item": item.clone(),
+            "track": item,
+        })
+    }
+
+    /// The cover of the first entry that has one.
+    fn playlist_images(&self, playlist: &Playlist) -> Value {
+        let cover = playlist.entries.iter().find_map(|entry| match entry.item {
+            Item::Track(i) => Some(&self.catalog.album(self.catalog.track(i).album).id),
+            Item::Episode(i) => Some(&self.catalog.show(self.catalog.episode(i).show).id),
+            Item::Local(_) => None,
+        });
+        match cover {
+            Some(id) => json!([{
+                "url": format!("{}/images/{id}.svg", self.origin),
+                "height": 640,
+                "width": 640,
+            }]),
+            None => json!([]),
+        }
+    }
+
+    fn playlist_common(&self, playlist: &Playlist) -> Value {
+        json!({
+            "collaborative": playlist.collaborative,
+            "description": playlist.description,
+            "external_urls": { "spotify": format!("https://open.spotify.com/playlist/{}", playlist.id) },
+            "href": format!("{}/playlists/{}", self.api, playlist.id),
+            "id": playlist.id,
+            "images": self.playlist_images(playlist),
+            "name": playlist.name,
+            "owner": self.owner(playlist.owner),
+            "public": playlist.public,
+            "snapshot_id": playlist.snapshot_id(),
+            "type": "playlist",
+            "uri": format!("spotify:playlist:{}", playlist.id),
+        })
+    }
+
+    /// A SimplifiedPlaylistObject, with `items` (and the deprecated `tracks`) as `{href, total}`.
+    pub(crate) fn simplified_playlist(&self, playlist: &Playlist) -> Value {
+        let mut value = self.playlist_common(playlist);
+        let reference = json!({
+            "href": format!("{}/playlists/{}/items", self.api, playlist.id),
+            "total": playlist.entries.len(),
+        });
+        value["items"] = reference.clone();
+        value["tracks"] = reference;
+        value
+    }
+
+    /// A PlaylistObject. The first page of entries (`items` and the deprecated `tracks`) only when `with_items`,
+    /// that is for the owner and collaborators.
+    pub(crate) fn playlist(
+        &self,
+        store: &Store,
+        playlist: &Playlist,
+        with_items: bool,
+        episodes: bool,
+        carried: &str,
+    ) -> Value {
+        let mut value = self.playlist_common(playlist);
+        let followers = crate::users::SEEDED_USERS
+            .iter()
+            .filter(|u| u.id != playlist.owner && store.follows(u.id, &playlist.id))
+            .count();
+        value["followers"] = json!({ "href": null, "total": followers });
+        if with_items {
+            let page = self.items_page(playlist, 0, EMBEDDED_ITEMS, episodes, carried);
+            value["items"] = page.clone();
+            value["tracks"] = page;
+        }
+        value
+    }
+
+    /// A PagingPlaylistTrackObject of `playlist`'s entries.
+    pub(crate) fn items_page(
+        &self,
+        playlist: &Playlist,
+        offset: usize,
+        limit: usize,
+        episodes: bool,
+        carried: &str,
+    ) -> Value {
+        let items: Vec<Value> = playlist
+            .entries
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|entry| self.entry(entry, episodes))
+            .collect();
+        paging(
+            &format!("{}/playlists/{}/items", self.api, playlist.id),
+            carried,
+            items,
+            offset,
+            limit,
+            playlist.entries.len(),
+        )
+    }
+}
+
+/// A paging object. Links are `{base}?offset=N&limit=N{carried}`, `carried` being `&name=value` pairs.
+pub(crate) fn paging(
+    base: &str,
+    carried: &str,
+    items: Vec<Value>,
+    offset: usize,
+    limit: usize,
+    total: usize,
+) -> Value {
+    let link = |offset: usize| format!("{base}?offset={offset}&limit={limit}{carried}");
+    let next = (offset.saturating_add(limit) < total).then(|| link(offset + limit));
+    let previous = (offset > 0).then(|| link(offset.saturating_sub(limit)));
+    json!({
+        "href": link(offset),
+        "items": items,
+        "limit": limit,
+        "next": next,
+        "offset": offset,
+        "previous": previous,
+        "total": total,
+    })
+}
+
+/// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
+pub(crate) fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_timestamps() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_704_067_200), "2024-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_709_210_096), "2024-02-29T12:34:56Z");
+        assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn paging_links() {
+        let page = paging("b", "&x=1", vec![], 0, 20, 45);
+        assert_eq!(page["href"], "b?offset=0&limit=20&x=1");
+        assert_eq!(page["next"], "b?offset=20&limit=20&x=1");
+        assert_eq!(page["previous"], Value::Null);
+        let last = paging("b", "", vec![], 40, 20, 45);
+        assert_eq!(last["next"], Value::Null);
+        assert_eq!(last["previous"], "b?offset=20&limit=20");
+        let beyond = paging("b", "", vec![], 100, 20, 45);
+        assert_eq!(beyond["next"], Value::Null);
+        assert_eq!(beyond["previous"], "b?offset=80&limit=20");
+    }
+
+    #[test]
+    fn images_point_at_this_stand_in() {
+        let render = Render::new("http://127.0.0.1:9/v1");
+        let track = render.track(0);
+        let url = track["album"]["images"][0]["url"].as_str().unwrap();
+        assert!(url.starts_with("http://127.0.0.1:9/images/"), "{url}");
+        assert!(url.ends_with(".svg"));
+    }
+}
