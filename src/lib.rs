@@ -1,12 +1,14 @@
 //! Setlist, a Spotify playlist editor that runs in the browser. `App` is mounted by `main.rs`.
 
 pub mod browser;
+mod data;
 // leptos' #[component] emits `pub` props items even for crate-private views.
 #[allow(unreachable_pub)]
 mod components;
 #[allow(unreachable_pub)]
 mod pages;
 pub mod session;
+mod sync;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -41,6 +43,8 @@ fn Shell(config: setlist_core::AppConfig) -> impl IntoView {
     };
     let session = Session { config: StoredValue::new(config), auth: RwSignal::new(auth) };
     provide_context(session);
+    session::connect_tabs(session);
+    sync::start(session);
     view! {
         <Router>
             <components::header::Header/>
@@ -48,6 +52,7 @@ fn Shell(config: setlist_core::AppConfig) -> impl IntoView {
                 <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
                     <Route path=path!("/") view=pages::home::Home/>
                     <Route path=path!("/callback") view=pages::callback::Callback/>
+                    <Route path=path!("/playlist/:id") view=pages::playlist::PlaylistPage/>
                 </Routes>
             </main>
         </Router>

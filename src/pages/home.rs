@@ -28,11 +28,6 @@ pub fn Home() -> impl IntoView {
                 <button class="button primary" data-testid="sign-in-again" on:click=sign_in>"Sign in again"</button>
             </ErrorPanel>
         }.into_any(),
-        Auth::SignedIn(_) => view! {
-            <section class="panel" data-testid="home-signed-in">
-                <h1>"Your playlists"</h1>
-                <p>"You are signed in. The playlist editor is not built yet."</p>
-            </section>
-        }.into_any(),
+        Auth::SignedIn(_) => view! { <super::playlists::Playlists/> }.into_any(),
     }
 }

@@ -12,6 +12,7 @@ use crate::Result;
 
 const RUN_APP_PORT: u16 = 8080;
 const RUN_STAND_IN_PORT: u16 = 8090;
+const RUN_SINK_PORT: u16 = 8091;
 const CLIENT_ID: &str = "setlist-dev";
 const SCOPES: &[&str] = &[
     "user-read-private",
@@ -26,6 +27,7 @@ const SCOPES: &[&str] = &[
 struct Ports {
     app: u16,
     stand_in: u16,
+    sink: u16,
 }
 
 impl Ports {
@@ -57,9 +59,27 @@ fn write_config(name: &str, ports: &Ports) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn build_stand_in() -> Result<PathBuf> {
-    procs::run(Command::new(cargo()).args(["build", "--package", "setlist-stand-in"]).current_dir(root()))?;
-    Ok(target_dir().join("debug/setlist-stand-in"))
+/// The native services, built once: (stand-in, sink).
+fn build_services() -> Result<(PathBuf, PathBuf)> {
+    procs::run(
+        Command::new(cargo())
+            .args(["build", "--package", "setlist-stand-in", "--package", "setlist-sink", "--bin", "setlist-stand-in"])
+            .args(["--bin", "sink-local"])
+            .current_dir(root()),
+    )?;
+    Ok((target_dir().join("debug/setlist-stand-in"), target_dir().join("debug/sink-local")))
+}
+
+/// The token sink with its file store (DESIGN.md, Token push), checking users against the stand-in.
+fn start_sink(bin: &Path, ports: &Ports, store: &Path) -> Result<Service> {
+    let mut cmd = Command::new(bin);
+    cmd.args(["--port", &ports.sink.to_string()])
+        .args(["--api-base", &format!("{}/v1", ports.stand_in_url())])
+        .arg("--store")
+        .arg(format!("file:{}", store.display()));
+    let mut svc = Service::start("sink", &mut cmd)?;
+    wait_port(&mut svc, ports.sink, Duration::from_secs(30))?;
+    Ok(svc)
 }
 
 fn target_dir() -> PathBuf {
@@ -86,7 +106,9 @@ fn start_trunk(ports: &Ports, config: &Path, release: bool, dist: &Path) -> Resu
         .arg(dist)
         .current_dir(root())
         .env("PATH", path_env())
-        .env("SETLIST_CONFIG", config);
+        .env("SETLIST_CONFIG", config)
+        // Same-origin push: /api/* goes to the sink, as CloudFront routes it in production.
+        .args(["--proxy-backend", &format!("http://127.0.0.1:{}/api/", ports.sink), "--proxy-rewrite", "/api/"]);
     if release {
         cmd.args(["--release", "--no-autoreload"]);
     }
@@ -113,20 +135,27 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         return Err(format!("`run` takes no arguments (got {a})"));
     }
     tools::ensure_all(Needs { wasm: true, ..Needs::default() })?;
-    let ports = Ports { app: env_port("SETLIST_PORT", RUN_APP_PORT)?, stand_in: env_port("SETLIST_STAND_IN_PORT", RUN_STAND_IN_PORT)? };
-    for (what, port) in [("app", ports.app), ("stand-in", ports.stand_in)] {
+    let ports = Ports {
+        app: env_port("SETLIST_PORT", RUN_APP_PORT)?,
+        stand_in: env_port("SETLIST_STAND_IN_PORT", RUN_STAND_IN_PORT)?,
+        sink: env_port("SETLIST_SINK_PORT", RUN_SINK_PORT)?,
+    };
+    for (what, port) in [("app", ports.app), ("stand-in", ports.stand_in), ("sink", ports.sink)] {
         if procs::port_in_use(port) {
-            return Err(format!("port {port} for the {what} is taken; stop what uses it or set SETLIST_PORT / SETLIST_STAND_IN_PORT"));
+            return Err(format!("port {port} for the {what} is taken; stop what uses it or set SETLIST_PORT / SETLIST_STAND_IN_PORT / SETLIST_SINK_PORT"));
         }
     }
     let stop = stop_flag()?;
-    let bin = build_stand_in()?;
+    let (stand_in, sink) = build_services()?;
     let config = write_config("run", &ports)?;
-    let _stand_in = start_stand_in(&bin, &ports, false)?;
+    let _stand_in = start_stand_in(&stand_in, &ports, false)?;
+    let store = root().join(".setlist/run/secret.json");
+    let _sink = start_sink(&sink, &ports, &store)?;
     let _trunk = start_trunk(&ports, &config, false, &root().join("dist"))?;
     println!();
     println!("Setlist is running: {}", ports.app_url());
     println!("  Spotify stand-in: {} (sign in as any seeded user on its consent page)", ports.stand_in_url());
+    println!("  Token sink: http://127.0.0.1:{} (the app pushes to /api/tokens; stored in {})", ports.sink, store.display());
     println!("  Press Ctrl-C to stop.");
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(200));
@@ -150,7 +179,7 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
     Ok(flag)
 }
 
-const ALL_SUITES: &[&str] = &["native", "wasm", "e2e"];
+const ALL_SUITES: &[&str] = &["native", "wasm", "conformance", "e2e"];
 
 pub(crate) fn test(args: &[String]) -> Result<()> {
     let suites: Vec<&str> = if args.is_empty() { ALL_SUITES.to_vec() } else { args.iter().map(String::as_str).collect() };
@@ -162,6 +191,7 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
         wasm: true,
         browser: suites.iter().any(|s| *s != "native"),
         playwright: suites.contains(&"e2e"),
+        python: suites.iter().any(|s| *s == "native" || *s == "conformance"),
     })?;
     let _stop = stop_flag()?;
     let mut timings = Vec::new();
@@ -170,6 +200,7 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
         match *suite {
             "native" => test_native()?,
             "wasm" => test_wasm()?,
+            "conformance" => test_conformance()?,
             "e2e" => test_e2e()?,
             _ => unreachable!("checked above"),
         }
@@ -195,10 +226,13 @@ fn test_wasm() -> Result<()> {
 }
 
 fn test_e2e() -> Result<()> {
-    let ports = Ports { app: procs::free_port()?, stand_in: procs::free_port()? };
-    let bin = build_stand_in()?;
+    let ports = Ports { app: procs::free_port()?, stand_in: procs::free_port()?, sink: procs::free_port()? };
+    let (stand_in, sink) = build_services()?;
     let config = write_config("e2e", &ports)?;
-    let _stand_in = start_stand_in(&bin, &ports, true)?;
+    let _stand_in = start_stand_in(&stand_in, &ports, true)?;
+    let store = root().join(".setlist/e2e/secret.json");
+    let _ = std::fs::remove_file(&store);
+    let _sink = start_sink(&sink, &ports, &store)?;
     // The release build, wasm-opt included: only a real browser on the optimised output catches a broken optimiser.
     let _trunk = start_trunk(&ports, &config, true, &target_dir().join("e2e-dist"))?;
     procs::run(
@@ -207,6 +241,20 @@ fn test_e2e() -> Result<()> {
             .current_dir(root().join("tests/e2e"))
             .env("SETLIST_APP_URL", ports.app_url())
             .env("SETLIST_STAND_IN_URL", ports.stand_in_url())
+            .env("SETLIST_SINK_STORE", &store)
             .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+    )
+}
+
+/// Schemathesis against a fresh stand-in: every implemented operation's responses must match the reference spec.
+fn test_conformance() -> Result<()> {
+    let ports = Ports { app: procs::free_port()?, stand_in: procs::free_port()?, sink: 0 };
+    let (stand_in, _) = build_services()?;
+    let _stand_in = start_stand_in(&stand_in, &ports, true)?;
+    procs::run(
+        Command::new("bash")
+            .arg(root().join("crates/stand-in/conformance/run.sh"))
+            .arg(ports.stand_in_url())
+            .current_dir(root()),
     )
 }

@@ -17,11 +17,13 @@ pub(crate) struct Needs {
     pub(crate) wasm: bool,
     pub(crate) browser: bool,
     pub(crate) playwright: bool,
+    /// moto's server (the sink's Secrets Manager tests) from PyPI.
+    pub(crate) python: bool,
 }
 
 impl Needs {
     pub(crate) fn everything() -> Self {
-        Self { wasm: true, browser: true, playwright: true }
+        Self { wasm: true, browser: true, playwright: true, python: true }
     }
 }
 
@@ -50,6 +52,9 @@ pub(crate) fn ensure_all(needs: Needs) -> Result<()> {
     }
     if needs.playwright {
         ensure_playwright()?;
+    }
+    if needs.python {
+        ensure_pip("moto_server", "moto[server]==5.2.5")?;
     }
     Ok(())
 }
@@ -143,6 +148,19 @@ fn ensure_apt(pairs: &[(&str, &str)]) -> Result<()> {
     let mut install = apt(&["install", "-y", "-q", "--no-install-recommends"]);
     install.args(&missing);
     procs::run(&mut install)
+}
+
+/// A PyPI package whose command `bin` must be on PATH.
+fn ensure_pip(bin: &str, requirement: &str) -> Result<()> {
+    if on_path(bin) && output(Command::new(bin).arg("--help")).is_some() {
+        return Ok(());
+    }
+    procs::run(Command::new("python3").args(["-m", "pip", "install", "--quiet", requirement]))?;
+    // Under pyenv a new console script is reachable only through a shim, made by a rehash.
+    if on_path("pyenv") {
+        procs::run(Command::new("pyenv").arg("rehash"))?;
+    }
+    Ok(())
 }
 
 fn ensure_playwright() -> Result<()> {

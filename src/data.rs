@@ -1,0 +1,274 @@
+//! The app's Spotify reads and writes: parallel paging, save through the planner, verification. Requests are
+//! built and responses parsed by core; this module supplies the order, the concurrency and the progress.
+
+use std::collections::BTreeMap;
+
+use futures::stream::{self, StreamExt};
+use leptos::prelude::GetValue;
+use setlist_core::editor::{Editor, Meta};
+use setlist_core::playlist::{
+    self, DetailsChange, NewPlaylist, Page, Paging, PlaylistEntry, SearchPage, ITEMS_FIELDS, PLAYLIST_FIELDS,
+    SNAPSHOT_FIELDS,
+};
+use setlist_core::{me_request, parse_me, plan, replace_cost, AccessToken, ApiError, AppConfig, PlaylistId, SnapshotId, TrackUri};
+
+use crate::browser::HttpResponse;
+use crate::session::{self, AppError, Session};
+
+/// Pages fetched at once. Spotify's limit is a rolling 30 s window, not a concurrency cap; 6 keeps a 10,000-item
+/// playlist (200 pages) close to the network bound without bursting.
+const CONCURRENCY: usize = 6;
+
+fn api(e: ApiError) -> AppError {
+    AppError::Api { status: e.status, message: e.message }
+}
+
+/// Sends a request whose builder validates its inputs first. Builders fail on their inputs, never on the token,
+/// so checking once with a placeholder token is enough.
+async fn call<E: std::fmt::Display>(
+    session: Session,
+    build: impl Fn(&AppConfig, &AccessToken) -> Result<http::Request<String>, E>,
+) -> Result<HttpResponse, AppError> {
+    let config = session.config.get_value();
+    build(&config, &AccessToken::new(String::new())).map_err(|e| AppError::Invalid(e.to_string()))?;
+    session::api_call(session, move |c, t| build(c, t).unwrap_or_default()).await
+}
+
+/// Loads every page of a list: the first tells the total, the rest come in parallel under [`CONCURRENCY`];
+/// `progress(done, total)` after each page.
+async fn load_all<T>(
+    session: Session,
+    build: impl Fn(&AppConfig, &AccessToken, Page) -> http::Request<String> + Clone,
+    parse: impl Fn(u16, &str) -> Result<Paging<T>, ApiError> + Copy,
+    progress: impl Fn(usize, usize) + Copy,
+) -> Result<Vec<T>, AppError> {
+    let first = Page::first();
+    let b = build.clone();
+    let resp = session::api_call(session, move |c, t| b(c, t, first)).await?;
+    let page = parse(resp.status, &resp.body).map_err(api)?;
+    let total = page.total as usize;
+    let mut done = page.items.len();
+    progress(done, total);
+    let mut pages = BTreeMap::new();
+    pages.insert(0u32, page.items);
+    let mut rest = stream::iter(first.following(page.total))
+        .map(|p| {
+            let build = build.clone();
+            async move {
+            let resp = session::api_call(session, move |c, t| build(c, t, p)).await?;
+            parse(resp.status, &resp.body).map(|pg| (p.offset(), pg.items)).map_err(api)
+            }
+        })
+        .buffer_unordered(CONCURRENCY);
+    while let Some(result) = rest.next().await {
+        let (offset, items) = result?;
+        done += items.len();
+        progress(done.min(total), total);
+        pages.insert(offset, items);
+    }
+    Ok(pages.into_values().flatten().collect())
+}
+
+/// A playlist as the list page shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct PlaylistCard {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) total: u32,
+    pub(crate) owner_name: String,
+    pub(crate) image: Option<String>,
+}
+
+pub(crate) async fn load_playlists(session: Session, progress: impl Fn(usize, usize) + Copy) -> Result<Vec<PlaylistCard>, AppError> {
+    let lists = load_all(session, playlist::my_playlists_request, playlist::parse_my_playlists, progress).await?;
+    Ok(lists
+        .into_iter()
+        .map(|p| PlaylistCard {
+            id: p.id.as_str().to_owned(),
+            name: p.name,
+            total: p.item_count.unwrap_or(0),
+            owner_name: p
+                .owner
+                .display_name
+                .or_else(|| p.owner.id.map(|u| u.as_str().to_owned()))
+                .unwrap_or_else(|| "unknown owner".into()),
+            image: p.images.into_iter().next().map(|i| i.url),
+        })
+        .collect())
+}
+
+/// Creates a private playlist and returns its id.
+pub(crate) async fn create_playlist(session: Session, name: &str) -> Result<String, AppError> {
+    let new = NewPlaylist { name: name.to_owned(), description: String::new(), public: false, collaborative: false };
+    let resp = call(session, move |c, t| playlist::create_playlist_request(c, t, &new)).await?;
+    let created = playlist::parse_playlist(resp.status, &resp.body).map_err(api)?;
+    Ok(created.summary.id.as_str().to_owned())
+}
+
+/// A playlist loaded in full, as it was on Spotify at `snapshot`.
+#[derive(Clone, Debug)]
+pub(crate) struct Loaded {
+    pub(crate) id: PlaylistId,
+    pub(crate) snapshot: Option<SnapshotId>,
+    pub(crate) entries: Vec<PlaylistEntry>,
+    pub(crate) meta: Meta,
+    /// Why the user cannot edit it, if they cannot.
+    pub(crate) read_only: Option<String>,
+}
+
+async fn my_id(session: Session) -> Result<String, AppError> {
+    let resp = session::api_call(session, me_request).await?;
+    Ok(parse_me(resp.status, &resp.body).map_err(api)?.id)
+}
+
+async fn snapshot(session: Session, id: &PlaylistId) -> Result<Option<SnapshotId>, AppError> {
+    let id = id.clone();
+    let resp = session::api_call(session, move |c, t| playlist::playlist_request(c, t, &id, Some(SNAPSHOT_FIELDS))).await?;
+    Ok(playlist::parse_snapshot(resp.status, &resp.body).ok())
+}
+
+/// Loads metadata and every item, and checks that the playlist did not change while its pages came in.
+pub(crate) async fn load_playlist(session: Session, id: &str, progress: impl Fn(usize, usize) + Copy) -> Result<Loaded, AppError> {
+    let id = PlaylistId::parse(id).map_err(|e| AppError::Invalid(format!("This is not a playlist address: {e}")))?;
+    let me = my_id(session).await?;
+    for _attempt in 0..3 {
+        let pid = id.clone();
+        let resp = session::api_call(session, move |c, t| playlist::playlist_request(c, t, &pid, Some(PLAYLIST_FIELDS))).await?;
+        let pl = playlist::parse_playlist(resp.status, &resp.body).map_err(api)?;
+        let s = pl.summary;
+        let owner = s.owner.display_name.clone().or_else(|| s.owner.id.as_ref().map(|u| u.as_str().to_owned())).unwrap_or_default();
+        let owned = s.owner.id.as_ref().is_some_and(|u| u.as_str() == me);
+        let read_only = (!owned && !s.collaborative)
+            .then(|| format!("Read-only: this playlist belongs to {owner}, and only its owner (or collaborators, if it is collaborative) can change it."));
+        let meta = Meta {
+            name: s.name.clone(),
+            description: s.description.clone(),
+            public: s.public.unwrap_or(false),
+            collaborative: s.collaborative,
+        };
+        let pid = id.clone();
+        let items = load_all(
+            session,
+            move |c, t, p| playlist::items_request(c, t, &pid, p, Some(ITEMS_FIELDS)),
+            playlist::parse_items,
+            progress,
+        )
+        .await;
+        let entries = match items {
+            Ok(e) => e,
+            // Spotify answers 403 on the items of a playlist the user neither owns nor collaborates on.
+            Err(AppError::Api { status: 403, .. }) if read_only.is_some() => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        if snapshot(session, &id).await? == s.snapshot_id {
+            return Ok(Loaded { id, snapshot: s.snapshot_id, entries, meta, read_only });
+        }
+        // It changed mid-load: the pages may mix two versions. Load again.
+    }
+    Err(AppError::Invalid("This playlist keeps changing on Spotify while loading; try again in a moment.".into()))
+}
+
+pub(crate) struct SaveProgress {
+    pub(crate) done: usize,
+    pub(crate) total: usize,
+}
+
+pub(crate) enum SaveError {
+    /// Spotify's copy moved on since it was loaded; nothing was written.
+    Conflict,
+    Failed(AppError),
+}
+
+impl From<AppError> for SaveError {
+    fn from(e: AppError) -> Self {
+        SaveError::Failed(e)
+    }
+}
+
+pub(crate) struct SaveOutcome {
+    pub(crate) loaded: Loaded,
+    pub(crate) calls: usize,
+    pub(crate) replace_calls: usize,
+    /// Whether Spotify's copy, read back, equals what the editor asked for.
+    pub(crate) verified: bool,
+}
+
+impl SaveOutcome {
+    pub(crate) fn summary(&self) -> String {
+        if self.verified {
+            format!("Saved with {} Spotify calls (replacing everything would take {}). Verified.", self.calls, self.replace_calls)
+        } else {
+            "Saved, but Spotify's copy does not match your edits; your version is kept here so you can save again.".into()
+        }
+    }
+}
+
+fn uris(entries: &[PlaylistEntry]) -> Vec<TrackUri> {
+    entries.iter().filter_map(|e| e.uri.clone()).collect()
+}
+
+/// Applies the editor's changes with the planner's calls, then reads the playlist back to verify.
+pub(crate) async fn save(session: Session, loaded: &Loaded, editor: &Editor, progress: impl Fn(SaveProgress) + Copy) -> Result<SaveOutcome, SaveError> {
+    // snapshot_id is not optimistic locking at Spotify, so check it ourselves right before writing.
+    if snapshot(session, &loaded.id).await? != loaded.snapshot {
+        return Err(SaveError::Conflict);
+    }
+    let base = uris(&loaded.entries);
+    let target = editor.target_uris();
+    let ops = plan(&base, &target).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let meta = editor.meta();
+    let change = DetailsChange {
+        name: (meta.name != loaded.meta.name).then(|| meta.name.clone()),
+        description: (meta.description != loaded.meta.description).then(|| meta.description.clone()),
+        public: (meta.public != loaded.meta.public).then_some(meta.public),
+        collaborative: (meta.collaborative != loaded.meta.collaborative).then_some(meta.collaborative),
+    };
+    let total = ops.len() + usize::from(!change.is_empty());
+    let mut done = 0;
+    progress(SaveProgress { done, total });
+    if !change.is_empty() {
+        let (id, change) = (loaded.id.clone(), change.clone());
+        let resp = call(session, move |c, t| playlist::change_details_request(c, t, &id, &change)).await?;
+        playlist::parse_no_content(resp.status, &resp.body).map_err(api)?;
+        done += 1;
+        progress(SaveProgress { done, total });
+    }
+    for op in &ops {
+        let (id, op) = (loaded.id.clone(), op.clone());
+        let resp = call(session, move |c, t| playlist::op_request(c, t, &id, &op, None)).await?;
+        playlist::parse_snapshot(resp.status, &resp.body).map_err(api)?;
+        done += 1;
+        progress(SaveProgress { done, total });
+    }
+    let reread = load_playlist(session, loaded.id.as_str(), |_, _| {}).await?;
+    let verified = uris(&reread.entries) == target && reread.meta == *meta;
+    Ok(SaveOutcome { loaded: reread, calls: total, replace_calls: replace_cost(target.len()), verified })
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SearchHit {
+    pub(crate) entry: PlaylistEntry,
+}
+
+pub(crate) async fn search(session: Session, text: &str) -> Result<Vec<SearchHit>, AppError> {
+    let text = text.to_owned();
+    let page = SearchPage::new(10, 0).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let resp = call(session, move |c, t| playlist::search_tracks_request(c, t, &text, page)).await?;
+    let tracks = playlist::parse_search_tracks(resp.status, &resp.body).map_err(api)?;
+    Ok(tracks.items.into_iter().map(|t| SearchHit { entry: t.into() }).collect())
+}
+
+/// Pasted links or URIs become entries; what is not one is reported back, not dropped silently.
+pub(crate) fn entries_from_paste(text: &str) -> (Vec<PlaylistEntry>, Vec<String>) {
+    let (uris, rejected) = setlist_core::parse_uri_list(text);
+    let entries = uris
+        .into_iter()
+        .map(|u| {
+            let mut e = PlaylistEntry::from_uri(u.clone());
+            // Names arrive when the playlist is read back after saving; until then show the URI.
+            e.name = u.as_str().to_owned();
+            e
+        })
+        .collect();
+    (entries, rejected)
+}

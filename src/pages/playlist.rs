@@ -1,0 +1,465 @@
+use std::collections::HashSet;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+use setlist_core::editor::{Editor, Meta};
+use setlist_core::playlist::PlaylistEntry;
+
+use crate::components::error::ErrorPanel;
+use crate::data::{self, Loaded, SaveProgress, SearchHit};
+use crate::use_session;
+
+/// Row height in pixels; the virtual list positions rows by index × this (keep in sync with `.row` in CSS).
+const ROW_H: f64 = 56.0;
+/// Rows rendered above and below the visible window, so fast scrolling shows no blank gap.
+const OVERSCAN: usize = 8;
+
+/// What the page is doing with the playlist.
+#[derive(Clone, Debug, PartialEq)]
+enum Phase {
+    Loading { done: usize, total: usize },
+    Failed(String),
+    Ready,
+    Saving { done: usize, total: usize },
+    /// Spotify's copy moved on since it was loaded: nothing was written.
+    Conflict,
+}
+
+/// `/playlist/:id`: loads every item (parallel paging, progress bar), edits a local copy, saves with the fewest
+/// calls the planner finds, then verifies.
+#[component]
+pub fn PlaylistPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let phase = RwSignal::new(Phase::Loading { done: 0, total: 0 });
+    let loaded = RwSignal::new(None::<Loaded>);
+    let editor = RwSignal::new(None::<Editor>);
+    let selected = RwSignal::new(HashSet::<u64>::new());
+    let notice = RwSignal::new(None::<String>);
+
+    let load = move |keep_edits: bool| {
+        let id = id();
+        let previous = if keep_edits { editor.get_untracked() } else { None };
+        phase.set(Phase::Loading { done: 0, total: 0 });
+        spawn_local(async move {
+            let progress = move |done, total| phase.set(Phase::Loading { done, total });
+            match data::load_playlist(session, &id, progress).await {
+                Ok(l) => {
+                    let mut ed = Editor::new(l.entries.clone(), l.meta.clone());
+                    if let Some(prev) = previous {
+                        let kept = ed.reapply(&prev);
+                        notice.set(Some(format!("Reloaded Spotify's copy and re-applied {kept} of your changes. Check them, then save.")));
+                    }
+                    editor.set(Some(ed));
+                    loaded.set(Some(l));
+                    selected.set(HashSet::new());
+                    phase.set(Phase::Ready);
+                }
+                Err(e) => phase.set(Phase::Failed(e.to_string())),
+            }
+        });
+    };
+    Effect::new(move |_| {
+        id();
+        load(false);
+    });
+
+    let save = move |_| {
+        let (Some(l), Some(ed)) = (loaded.get_untracked(), editor.get_untracked()) else { return };
+        notice.set(None);
+        spawn_local(async move {
+            let progress = move |p: SaveProgress| phase.set(Phase::Saving { done: p.done, total: p.total });
+            match data::save(session, &l, &ed, progress).await {
+                Ok(outcome) => {
+                    notice.set(Some(outcome.summary()));
+                    let mut fresh = Editor::new(outcome.loaded.entries.clone(), outcome.loaded.meta.clone());
+                    if !outcome.verified {
+                        fresh = ed.clone();
+                    }
+                    editor.set(Some(fresh));
+                    loaded.set(Some(outcome.loaded));
+                    phase.set(Phase::Ready);
+                }
+                Err(data::SaveError::Conflict) => phase.set(Phase::Conflict),
+                Err(data::SaveError::Failed(e)) => {
+                    notice.set(Some(format!("Save failed: {e}. Your edits are kept; try again.")));
+                    phase.set(Phase::Ready);
+                }
+            }
+        });
+    };
+
+    let dirty = Memo::new(move |_| editor.with(|e| e.as_ref().is_some_and(Editor::is_dirty)));
+    let read_only = Memo::new(move |_| loaded.with(|l| l.as_ref().and_then(|l| l.read_only.clone())));
+
+    view! {
+        <section class="editor" data-testid="playlist-page">
+            {move || match phase.get() {
+                Phase::Loading { done, total } => view! {
+                    <div class="loading" role="status" data-testid="loading">
+                        <p>{if total > 0 { format!("Loading {done} of {total} items…") } else { "Loading playlist…".to_owned() }}</p>
+                        <progress data-testid="load-progress" max=total.max(1).to_string() value=done.to_string()></progress>
+                    </div>
+                }.into_any(),
+                Phase::Failed(msg) => view! {
+                    <ErrorPanel title="Could not open this playlist" message=msg>
+                        <button class="button primary" on:click=move |_| load(false)>"Try again"</button>
+                        <a class="button" href="/">"Back to playlists"</a>
+                    </ErrorPanel>
+                }.into_any(),
+                _ => ().into_any(),
+            }}
+            <Show when=move || editor.with(Option::is_some)>
+                <MetaForm editor=editor read_only=read_only/>
+                {move || read_only.get().map(|why| view! { <p class="notice" data-testid="read-only">{why}</p> })}
+                {move || (phase.get() == Phase::Conflict).then(|| view! {
+                    <div class="notice warn" role="alert" data-testid="conflict">
+                        <p>"This playlist changed on Spotify since you opened it. Nothing was saved."</p>
+                        <button class="button primary" data-testid="reload-keep" on:click=move |_| load(true)>"Reload and re-apply my edits"</button>
+                        <button class="button" on:click=move |_| load(false)>"Reload and discard my edits"</button>
+                    </div>
+                })}
+                <Toolbar editor=editor selected=selected dirty=dirty phase=phase read_only=read_only on_save=save/>
+                {move || notice.get().map(|n| view! { <p class="notice" role="status" data-testid="notice">{n}</p> })}
+                <Show when=move || read_only.get().is_none()>
+                    <AddPanel editor=editor/>
+                </Show>
+                <TrackList editor=editor selected=selected read_only=read_only/>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn MetaForm(editor: RwSignal<Option<Editor>>, read_only: Memo<Option<String>>) -> impl IntoView {
+    let meta = move || editor.with(|e| e.as_ref().map(|e| e.meta().clone()).unwrap_or_default());
+    let set = move |f: Box<dyn FnOnce(&mut Meta)>| {
+        editor.update(|e| {
+            if let Some(e) = e {
+                let mut m = e.meta().clone();
+                f(&mut m);
+                e.set_meta(m);
+            }
+        })
+    };
+    view! {
+        <div class="meta">
+            <label class="field">
+                <span>"Name"</span>
+                <input data-testid="playlist-title" maxlength="100" disabled=move || read_only.get().is_some()
+                    prop:value=move || meta().name
+                    on:change=move |ev| { let v = event_target_value(&ev); set(Box::new(move |m| m.name = v)) }/>
+            </label>
+            <label class="field wide">
+                <span>"Description"</span>
+                <input data-testid="playlist-description" maxlength="300" disabled=move || read_only.get().is_some()
+                    prop:value=move || meta().description
+                    on:change=move |ev| { let v = event_target_value(&ev); set(Box::new(move |m| m.description = v)) }/>
+            </label>
+            <label class="check">
+                <input type="checkbox" data-testid="playlist-public" disabled=move || read_only.get().is_some()
+                    prop:checked=move || meta().public
+                    on:change=move |ev| { let v = event_target_checked(&ev); set(Box::new(move |m| m.public = v)) }/>
+                "Public"
+            </label>
+            <label class="check">
+                <input type="checkbox" data-testid="playlist-collaborative" disabled=move || read_only.get().is_some()
+                    prop:checked=move || meta().collaborative
+                    on:change=move |ev| { let v = event_target_checked(&ev); set(Box::new(move |m| m.collaborative = v)) }/>
+                "Collaborative"
+            </label>
+        </div>
+    }
+}
+
+#[component]
+fn Toolbar(
+    editor: RwSignal<Option<Editor>>,
+    selected: RwSignal<HashSet<u64>>,
+    dirty: Memo<bool>,
+    phase: RwSignal<Phase>,
+    read_only: Memo<Option<String>>,
+    on_save: impl Fn(leptos::ev::MouseEvent) + 'static,
+) -> impl IntoView {
+    let can = move |f: fn(&Editor) -> bool| editor.with(|e| e.as_ref().is_some_and(f));
+    let count = move || editor.with(|e| e.as_ref().map_or(0, Editor::len));
+    view! {
+        <div class="toolbar" role="toolbar" aria-label="Edit playlist">
+            <span class="count" data-testid="item-count">{move || format!("{} items", count())}</span>
+            <button class="button" data-testid="undo" disabled=move || !can(Editor::can_undo)
+                on:click=move |_| editor.update(|e| { if let Some(e) = e { e.undo(); } })>"Undo"</button>
+            <button class="button" data-testid="redo" disabled=move || !can(Editor::can_redo)
+                on:click=move |_| editor.update(|e| { if let Some(e) = e { e.redo(); } })>"Redo"</button>
+            <button class="button" data-testid="remove-selected" disabled=move || selected.with(HashSet::is_empty) || read_only.get().is_some()
+                on:click=move |_| {
+                    let keys: Vec<u64> = selected.get_untracked().into_iter().collect();
+                    editor.update(|e| { if let Some(e) = e { e.remove(&keys); } });
+                    selected.set(HashSet::new());
+                }>
+                {move || match selected.with(HashSet::len) { 0 => "Remove".to_owned(), n => format!("Remove {n}") }}
+            </button>
+            <span class="spacer"></span>
+            {move || match phase.get() {
+                Phase::Saving { done, total } => view! {
+                    <span class="saving" role="status" data-testid="save-progress">
+                        {format!("Saving {done} of {total}…")}
+                        <progress max=total.max(1).to_string() value=done.to_string()></progress>
+                    </span>
+                }.into_any(),
+                _ => view! {
+                    <span class="dirty" data-testid="dirty-state">{move || if dirty.get() { "Unsaved changes" } else { "All changes saved" }}</span>
+                }.into_any(),
+            }}
+            <button class="button primary" data-testid="save" on:click=on_save
+                disabled=move || !dirty.get() || read_only.get().is_some() || !matches!(phase.get(), Phase::Ready)>"Save"</button>
+        </div>
+    }
+}
+
+/// Add by search, or by pasting Spotify links / URIs (one or many); also replace the whole list from a paste.
+#[component]
+fn AddPanel(editor: RwSignal<Option<Editor>>) -> impl IntoView {
+    let session = use_session();
+    let query = RwSignal::new(String::new());
+    let hits = RwSignal::new(Vec::<SearchHit>::new());
+    let search_error = RwSignal::new(None::<String>);
+    let searching = RwSignal::new(false);
+    let paste = RwSignal::new(String::new());
+    let paste_note = RwSignal::new(None::<String>);
+
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let q = query.get_untracked();
+        if q.trim().is_empty() {
+            return;
+        }
+        searching.set(true);
+        spawn_local(async move {
+            match data::search(session, &q).await {
+                Ok(h) => {
+                    search_error.set(if h.is_empty() { Some(format!("No tracks match “{q}”.")) } else { None });
+                    hits.set(h);
+                }
+                Err(e) => search_error.set(Some(e.to_string())),
+            }
+            searching.set(false);
+        });
+    };
+    let add_pasted = move |replace: bool| {
+        let (entries, rejected) = data::entries_from_paste(&paste.get_untracked());
+        let n = entries.len();
+        if n > 0 {
+            editor.update(|e| {
+                if let Some(e) = e {
+                    if replace {
+                        e.replace_all(entries);
+                    } else {
+                        let end = e.len();
+                        e.insert_at(end, entries);
+                    }
+                }
+            });
+            paste.set(String::new());
+        }
+        paste_note.set(Some(match (replace, rejected.len()) {
+            (_, 0) if n == 0 => "Paste Spotify track links or URIs first.".to_owned(),
+            (false, 0) => format!("Added {n} items."),
+            (true, 0) => format!("Replaced the list with {n} items."),
+            (_, _) => format!("Used {n} items; skipped what is not a Spotify track link or URI: {}", rejected.join(", ")),
+        }));
+    };
+    view! {
+        <div class="add">
+            <form class="search" on:submit=search role="search">
+                <label for="track-search" class="visually-hidden">"Search tracks"</label>
+                <input id="track-search" type="search" data-testid="search-input" placeholder="Search Spotify for tracks"
+                    prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
+                <button class="button" type="submit" data-testid="search-button" disabled=move || searching.get()>"Search"</button>
+            </form>
+            {move || search_error.get().map(|e| view! { <p class="inline-error" role="alert">{e}</p> })}
+            <ul class="hits" data-testid="search-results">
+                {move || hits.get().into_iter().map(|h| {
+                    let entry = h.entry.clone();
+                    view! {
+                        <li class="hit">
+                            <span class="hit-title">{h.entry.name.clone()}</span>
+                            <span class="hit-sub">{h.entry.artists.clone()}</span>
+                            <button class="button small" data-testid="add-hit" aria-label=format!("Add {}", h.entry.name)
+                                on:click=move |_| editor.update(|e| { if let Some(e) = e { let end = e.len(); e.insert_at(end, vec![entry.clone()]); } })>"Add"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <div class="paste">
+                <label for="paste-box">"Paste Spotify track links or URIs"</label>
+                <textarea id="paste-box" data-testid="paste-input" rows="3" placeholder="https://open.spotify.com/track/… or spotify:track:…"
+                    prop:value=move || paste.get() on:input=move |ev| paste.set(event_target_value(&ev))></textarea>
+                <div class="actions">
+                    <button class="button" data-testid="paste-add" on:click=move |_| add_pasted(false)>"Add pasted"</button>
+                    <button class="button" data-testid="paste-replace" on:click=move |_| add_pasted(true)>"Replace list with pasted"</button>
+                </div>
+                {move || paste_note.get().map(|n| view! { <p class="hint" role="status" data-testid="paste-note">{n}</p> })}
+            </div>
+        </div>
+    }
+}
+
+/// The virtualized list: only the rows in view (plus a few) are in the DOM, so 10,000 items scroll smoothly.
+#[component]
+fn TrackList(editor: RwSignal<Option<Editor>>, selected: RwSignal<HashSet<u64>>, read_only: Memo<Option<String>>) -> impl IntoView {
+    let scroll_top = RwSignal::new(0.0f64);
+    let viewport = RwSignal::new(640.0f64);
+    let focus_key = RwSignal::new(None::<u64>);
+    let drag_key = RwSignal::new(None::<u64>);
+    let list_ref = NodeRef::<leptos::html::Div>::new();
+    let len = Memo::new(move |_| editor.with(|e| e.as_ref().map_or(0, Editor::len)));
+
+    let window = Memo::new(move |_| {
+        let n = len.get();
+        let first = (scroll_top.get() / ROW_H).floor() as usize;
+        let visible = (viewport.get() / ROW_H).ceil() as usize + 1;
+        (first.saturating_sub(OVERSCAN).min(n), (first + visible + OVERSCAN).min(n))
+    });
+    let read_only_now = move || read_only.get_untracked().is_some();
+
+    // Moves the rows of `keys` to before index `before` and keeps focus on the moved row.
+    let move_keys = move |keys: Vec<u64>, before: usize| {
+        editor.update(|e| {
+            if let Some(e) = e {
+                e.move_to(&keys, before);
+            }
+        });
+    };
+    let index_of = move |key: u64| editor.with_untracked(|e| e.as_ref().and_then(|e| e.index_of(key)));
+    let refocus = move |key: u64| {
+        focus_key.set(Some(key));
+        let Some(i) = index_of(key) else { return };
+        if let Some(el) = list_ref.get_untracked() {
+            let top = i as f64 * ROW_H;
+            let (st, vh) = (el.scroll_top() as f64, el.client_height() as f64);
+            if top < st {
+                el.set_scroll_top(top as i32);
+            } else if top + ROW_H > st + vh {
+                el.set_scroll_top((top + ROW_H - vh) as i32);
+            }
+        }
+        request_animation_frame(move || crate::browser::focus_selector(&format!("[data-key=\"{key}\"]")));
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent, key: u64| {
+        let Some(i) = index_of(key) else { return };
+        let n = len.get_untracked();
+        let target_key = |j: usize| editor.with_untracked(|e| e.as_ref().and_then(|e| e.key_at(j)));
+        match ev.key().as_str() {
+            "ArrowDown" | "ArrowUp" if ev.alt_key() && !read_only_now() => {
+                ev.prevent_default();
+                let keys = moving_keys(selected, key);
+                if ev.key() == "ArrowDown" && i + 1 < n {
+                    let last = keys.iter().filter_map(|k| index_of(*k)).max().unwrap_or(i);
+                    if last + 1 < n {
+                        move_keys(keys, last + 2);
+                    }
+                } else if ev.key() == "ArrowUp" && i > 0 {
+                    let first = keys.iter().filter_map(|k| index_of(*k)).min().unwrap_or(i);
+                    if first > 0 {
+                        move_keys(keys, first - 1);
+                    }
+                }
+                refocus(key);
+            }
+            "ArrowDown" if i + 1 < n => {
+                ev.prevent_default();
+                if let Some(k) = target_key(i + 1) { refocus(k) }
+            }
+            "ArrowUp" if i > 0 => {
+                ev.prevent_default();
+                if let Some(k) = target_key(i - 1) { refocus(k) }
+            }
+            " " => {
+                ev.prevent_default();
+                selected.update(|s| { if !s.remove(&key) { s.insert(key); } });
+            }
+            "Delete" | "Backspace" if !read_only_now() => {
+                ev.prevent_default();
+                let keys = moving_keys(selected, key);
+                editor.update(|e| { if let Some(e) = e { e.remove(&keys); } });
+                selected.set(HashSet::new());
+                let next = target_key(i.min(n.saturating_sub(keys.len() + 1)));
+                if let Some(k) = next { refocus(k) }
+            }
+            _ => {}
+        }
+    };
+
+    view! {
+        <p class="hint" id="list-help">"Tip: select rows with Space or the checkboxes; Alt+↑/↓ moves them, Delete removes them; or drag a row."</p>
+        <div class="vlist" node_ref=list_ref role="listbox" aria-multiselectable="true" aria-label="Playlist items"
+            aria-describedby="list-help" data-testid="track-list" tabindex="-1"
+            on:scroll=move |ev| {
+                let el = event_target::<web_sys::Element>(&ev);
+                scroll_top.set(el.scroll_top() as f64);
+                viewport.set(el.client_height() as f64);
+            }>
+            <div class="vlist-inner" style:height=move || format!("{}px", len.get() as f64 * ROW_H)>
+                {move || {
+                    let (start, end) = window.get();
+                    let rows: Vec<(usize, u64, PlaylistEntry)> = editor.with(|e| e.as_ref().map(|e| {
+                        e.rows()[start..end].iter().enumerate().map(|(o, r)| (start + o, r.key, r.entry.clone())).collect()
+                    }).unwrap_or_default());
+                    rows.into_iter().map(|(i, key, entry)| {
+                        let is_sel = move || selected.with(|s| s.contains(&key));
+                        view! {
+                            <div class="row" role="option" data-testid="track-row" data-key=key.to_string() data-index=i.to_string()
+                                aria-selected=move || is_sel().to_string()
+                                class:selected=is_sel
+                                tabindex=move || if focus_key.get() == Some(key) || (focus_key.get().is_none() && i == 0) { "0" } else { "-1" }
+                                style:transform=format!("translateY({}px)", i as f64 * ROW_H)
+                                draggable=move || if read_only.get().is_some() { "false" } else { "true" }
+                                on:focus=move |_| focus_key.set(Some(key))
+                                on:keydown=move |ev| on_key(ev, key)
+                                on:dragstart=move |ev| {
+                                    drag_key.set(Some(key));
+                                    if let Some(dt) = ev.data_transfer() { let _ = dt.set_data("text/plain", &key.to_string()); dt.set_effect_allowed("move"); }
+                                }
+                                on:dragover=move |ev| ev.prevent_default()
+                                on:drop=move |ev| {
+                                    ev.prevent_default();
+                                    let Some(from) = drag_key.get_untracked() else { return };
+                                    drag_key.set(None);
+                                    if from == key { return }
+                                    let keys = moving_keys(selected, from);
+                                    let Some(to) = index_of(key) else { return };
+                                    let from_i = index_of(from).unwrap_or(0);
+                                    // Dropping on a row below puts the dragged rows after it, above puts them before it.
+                                    move_keys(keys, if from_i < to { to + 1 } else { to });
+                                    refocus(from);
+                                }>
+                                <input type="checkbox" class="pick" tabindex="-1" aria-label=format!("Select {}", entry.name)
+                                    prop:checked=is_sel
+                                    on:change=move |_| selected.update(|s| { if !s.remove(&key) { s.insert(key); } })/>
+                                <span class="num">{i + 1}</span>
+                                <span class="title">
+                                    <span class="name" data-testid="track-name">{entry.name.clone()}</span>
+                                    <span class="sub">{entry.artists.clone()}{if entry.album.is_empty() { String::new() } else { format!(" · {}", entry.album) }}</span>
+                                </span>
+                                <span class="dur">{format_duration(entry.duration_ms)}</span>
+                            </div>
+                        }
+                    }).collect_view()
+                }}
+            </div>
+        </div>
+    }
+}
+
+/// The selected rows if `key` is among them, else just `key`: act on the selection the user sees.
+fn moving_keys(selected: RwSignal<HashSet<u64>>, key: u64) -> Vec<u64> {
+    selected.with_untracked(|s| if s.contains(&key) { s.iter().copied().collect() } else { vec![key] })
+}
+
+fn format_duration(ms: Option<u32>) -> String {
+    let Some(ms) = ms else { return String::new() };
+    let s = ms / 1000;
+    format!("{}:{:02}", s / 60, s % 60)
+}
