@@ -8,28 +8,37 @@
 
 pub mod api;
 pub mod config;
+pub mod editor;
 pub mod error;
-pub mod lifecycle;
+pub mod ids;
+pub mod model;
+pub mod planner;
+pub mod playlist;
 pub mod oauth;
 pub mod pkce;
-pub mod push;
 pub mod secret;
 pub mod token;
 
 pub use api::{me_request, parse_me, Image, Me};
 pub use config::AppConfig;
 pub use error::{parse_api_error, ApiError, CoreError};
+pub use ids::{parse_uri_list, IdError, ItemKind, PlaylistId, SnapshotId, TrackUri, UserId};
+pub use model::{apply, apply_all, ModelError, Op, MAX_URIS_PER_CALL};
+pub use planner::{plan, replace_cost, PlanError};
+pub use editor::{Editor, Meta, Row, UNDO_DEPTH};
+pub use playlist::{
+    add_items_request, change_details_request, create_playlist_request, items_request,
+    my_playlists_request, op_request, parse_items, parse_my_playlists, parse_no_content,
+    parse_playlist, parse_search_tracks, parse_snapshot, playlist_request, remove_items_request,
+    reorder_items_request, replace_items_request, search_tracks_request, DetailsChange, NewPlaylist,
+    Owner, Page, Paging, Playlist, PlaylistEntry, PlaylistSummary, RequestError, SearchPage, Track,
+    ITEMS_FIELDS, PLAYLIST_FIELDS, SNAPSHOT_FIELDS,
+};
 pub use oauth::{
     authorize_url, code_exchange_request, parse_accounts_error, parse_callback,
     parse_token_response, refresh_request, AccountsError, CallbackError, OAuthState, TokenError,
     TokenResponse,
 };
-pub use lifecycle::{
-    after_lock, expiry_warning, rescue_after_invalid_grant, AfterLock, TabMessage, TokenChange,
-};
 pub use pkce::PkceChallenge;
-pub use push::{
-    backoff_secs, classify, push_request, LastPush, Outbox, OutboxEntry, PushOutcome, SyncStatus, TokenPush,
-};
 pub use secret::{AccessToken, AuthCode, PkceVerifier, RefreshToken};
 pub use token::{safe_return_to, PendingSignIn, TokenSet};
