@@ -11,11 +11,13 @@ pub mod config;
 pub mod editor;
 pub mod error;
 pub mod ids;
+pub mod lifecycle;
 pub mod model;
 pub mod planner;
 pub mod playlist;
 pub mod oauth;
 pub mod pkce;
+pub mod push;
 pub mod secret;
 pub mod token;
 
@@ -39,6 +41,12 @@ pub use oauth::{
     parse_token_response, refresh_request, AccountsError, CallbackError, OAuthState, TokenError,
     TokenResponse,
 };
+pub use lifecycle::{
+    after_lock, expiry_warning, rescue_after_invalid_grant, AfterLock, TabMessage, TokenChange,
+};
 pub use pkce::PkceChallenge;
+pub use push::{
+    backoff_secs, classify, push_request, LastPush, Outbox, OutboxEntry, PushOutcome, SyncStatus, TokenPush,
+};
 pub use secret::{AccessToken, AuthCode, PkceVerifier, RefreshToken};
 pub use token::{safe_return_to, PendingSignIn, TokenSet};
