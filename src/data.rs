@@ -7,10 +7,10 @@ use futures::stream::{self, StreamExt};
 use leptos::prelude::GetValue;
 use setlist_core::editor::{Editor, Meta};
 use setlist_core::playlist::{
-    self, DetailsChange, NewPlaylist, Page, Paging, PlaylistEntry, SearchPage, ITEMS_FIELDS, PLAYLIST_FIELDS,
+    self, NewPlaylist, Page, Paging, PlaylistEntry, SearchPage, ITEMS_FIELDS, PLAYLIST_FIELDS,
     SNAPSHOT_FIELDS,
 };
-use setlist_core::{me_request, parse_me, plan, replace_cost, AccessToken, ApiError, AppConfig, PlaylistId, SnapshotId, TrackUri};
+use setlist_core::{me_request, parse_me, replace_cost, AccessToken, ApiError, AppConfig, PlaylistId, SnapshotId, TrackUri};
 
 use crate::browser::HttpResponse;
 use crate::session::{self, AppError, Session};
@@ -207,22 +207,20 @@ fn uris(entries: &[PlaylistEntry]) -> Vec<TrackUri> {
     entries.iter().filter_map(|e| e.uri.clone()).collect()
 }
 
+/// The editor's target without its placeholders for unavailable entries (which Spotify lists without a URI).
+fn uris_of(target: &[TrackUri]) -> Vec<TrackUri> {
+    target.iter().filter(|u| !u.as_str().starts_with("spotify:local:setlist-unavailable:")).cloned().collect()
+}
+
 /// Applies the editor's changes with the planner's calls, then reads the playlist back to verify.
 pub(crate) async fn save(session: Session, loaded: &Loaded, editor: &Editor, progress: impl Fn(SaveProgress) + Copy) -> Result<SaveOutcome, SaveError> {
     // snapshot_id is not optimistic locking at Spotify, so check it ourselves right before writing.
     if snapshot(session, &loaded.id).await? != loaded.snapshot {
         return Err(SaveError::Conflict);
     }
-    let base = uris(&loaded.entries);
     let target = editor.target_uris();
-    let ops = plan(&base, &target).map_err(|e| AppError::Invalid(e.to_string()))?;
-    let meta = editor.meta();
-    let change = DetailsChange {
-        name: (meta.name != loaded.meta.name).then(|| meta.name.clone()),
-        description: (meta.description != loaded.meta.description).then(|| meta.description.clone()),
-        public: (meta.public != loaded.meta.public).then_some(meta.public),
-        collaborative: (meta.collaborative != loaded.meta.collaborative).then_some(meta.collaborative),
-    };
+    let ops = editor.plan().map_err(|e| AppError::Invalid(e.to_string()))?;
+    let change = editor.details_change();
     let total = ops.len() + usize::from(!change.is_empty());
     let mut done = 0;
     progress(SaveProgress { done, total });
@@ -241,7 +239,7 @@ pub(crate) async fn save(session: Session, loaded: &Loaded, editor: &Editor, pro
         progress(SaveProgress { done, total });
     }
     let reread = load_playlist(session, loaded.id.as_str(), |_, _| {}).await?;
-    let verified = uris(&reread.entries) == target && reread.meta == *meta;
+    let verified = uris(&reread.entries) == uris_of(&target) && reread.meta == *editor.meta();
     Ok(SaveOutcome { loaded: reread, calls: total, replace_calls: replace_cost(target.len()), verified })
 }
 

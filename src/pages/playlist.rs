@@ -96,6 +96,7 @@ pub fn PlaylistPage() -> impl IntoView {
 
     view! {
         <section class="editor" data-testid="playlist-page">
+            <a class="back" href="/">"← Your playlists"</a>
             {move || match phase.get() {
                 Phase::Loading { done, total } => view! {
                     <div class="loading" role="status" data-testid="loading">

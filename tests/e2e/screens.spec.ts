@@ -11,7 +11,7 @@ const SIZES = [
 async function shoot(page: Page, name: string) {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow, `${name} scrolls sideways`).toBeLessThanOrEqual(0);
-  await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true });
+  await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: false });
 }
 
 for (const size of SIZES) {
@@ -27,7 +27,19 @@ for (const size of SIZES) {
 
     await signIn(page);
     await expect(page.getByTestId('user-name')).toHaveText('Alice Fenwick');
-    await shoot(page, `home-signed-in-${size.name}`);
+    await expect(page.getByTestId('playlist-card').first()).toBeVisible();
+    await page.locator('img.cover').first().evaluate((img: HTMLImageElement) => img.decode());
+    await shoot(page, `playlists-${size.name}`);
+
+    await page.getByTestId('playlist-card').filter({ hasText: 'Morning Commute' }).click();
+    await expect(page.getByTestId('track-row').first()).toBeVisible();
+    await page.getByTestId('track-row').nth(1).locator('input[type=checkbox]').check();
+    await shoot(page, `playlist-${size.name}`);
+
+    await page.goto('/');
+    await page.getByTestId('playlist-card').filter({ hasText: 'Everything, Ever' }).click();
+    await expect(page.getByTestId('item-count')).toHaveText('10000 items', { timeout: 30_000 });
+    await shoot(page, `playlist-10000-${size.name}`);
 
     await page.goto('/callback?code=x&state=y');
     await expect(page.getByTestId('error')).toBeVisible();

@@ -110,7 +110,8 @@ fn start_trunk(ports: &Ports, config: &Path, release: bool, dist: &Path) -> Resu
         // Same-origin push: /api/* goes to the sink, as CloudFront routes it in production.
         .args(["--proxy-backend", &format!("http://127.0.0.1:{}/api/", ports.sink), "--proxy-rewrite", "/api/"]);
     if release {
-        cmd.args(["--release", "--no-autoreload"]);
+        // Tests serve one fixed build: edits made while they run must not trigger a rebuild mid-test.
+        cmd.args(["--release", "--no-autoreload", "--watch", "index.html"]);
     }
     let mut svc = Service::start("trunk", &mut cmd)?;
     // Trunk answers only once the first build is in dist; a release build takes a few minutes from cold.
@@ -182,6 +183,11 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
 const ALL_SUITES: &[&str] = &["native", "wasm", "conformance", "e2e"];
 
 pub(crate) fn test(args: &[String]) -> Result<()> {
+    // `cargo xtask test e2e -- <playwright args>` passes the rest to Playwright (e.g. a spec file to run alone).
+    let (args, extra) = match args.iter().position(|a| a == "--") {
+        Some(i) => (&args[..i], &args[i + 1..]),
+        None => (args, &[][..]),
+    };
     let suites: Vec<&str> = if args.is_empty() { ALL_SUITES.to_vec() } else { args.iter().map(String::as_str).collect() };
     if let Some(bad) = suites.iter().find(|s| !ALL_SUITES.contains(s)) {
         return Err(format!("unknown suite {bad}; choose from {}", ALL_SUITES.join(", ")));
@@ -201,7 +207,7 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
             "native" => test_native()?,
             "wasm" => test_wasm()?,
             "conformance" => test_conformance()?,
-            "e2e" => test_e2e()?,
+            "e2e" => test_e2e(extra)?,
             _ => unreachable!("checked above"),
         }
         timings.push(format!("{suite} {:.0}s", t.elapsed().as_secs_f64()));
@@ -225,10 +231,11 @@ fn test_wasm() -> Result<()> {
     )
 }
 
-fn test_e2e() -> Result<()> {
+fn test_e2e(extra: &[String]) -> Result<()> {
     let ports = Ports { app: procs::free_port()?, stand_in: procs::free_port()?, sink: procs::free_port()? };
     let (stand_in, sink) = build_services()?;
-    let config = write_config("e2e", &ports)?;
+    // One config per run: concurrent runs must not pick up each other's ports.
+    let config = write_config(&format!("e2e-{}", ports.app), &ports)?;
     let _stand_in = start_stand_in(&stand_in, &ports, true)?;
     let store = root().join(".setlist/e2e/secret.json");
     let _ = std::fs::remove_file(&store);
@@ -238,6 +245,7 @@ fn test_e2e() -> Result<()> {
     procs::run(
         Command::new("npx")
             .args(["playwright", "test"])
+            .args(extra)
             .current_dir(root().join("tests/e2e"))
             .env("SETLIST_APP_URL", ports.app_url())
             .env("SETLIST_STAND_IN_URL", ports.stand_in_url())
