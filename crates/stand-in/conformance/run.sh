@@ -6,7 +6,7 @@
 # usage: crates/stand-in/conformance/run.sh STAND_IN_URL
 #   STAND_IN_URL  a running stand-in started with --control, e.g. http://127.0.0.1:8090 (it mints the token there)
 # environment:
-#   SETLIST_SPOTIFY_SPEC        the reference document (default: shared/reference/spotify-web-api.openapi.yml
+#   SETLIST_SPOTIFY_SPEC        the reference document (default: reference/spotify-web-api.openapi.yml, a copy of shared/reference
 #                               beside the repository)
 #   CONFORMANCE_MAX_EXAMPLES    test cases per operation and phase (default 100; well under a minute in all)
 #   CONFORMANCE_SEED            schemathesis seed (default fixed, so runs are reproducible)
@@ -20,7 +20,7 @@ fi
 url="${1%/}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
-spec="${SETLIST_SPOTIFY_SPEC:-$repo/../shared/reference/spotify-web-api.openapi.yml}"
+spec="${SETLIST_SPOTIFY_SPEC:-$repo/reference/spotify-web-api.openapi.yml}"
 max_examples="${CONFORMANCE_MAX_EXAMPLES:-100}"
 seed="${CONFORMANCE_SEED:-20261128}"
 
