@@ -134,3 +134,39 @@ test('a playlist the user does not own opens read-only with the reason', async (
   await expect(page.getByTestId('save')).toBeDisabled();
   await expect(page.getByTestId('playlist-title')).toBeDisabled();
 });
+
+test('a playlist changed elsewhere is not overwritten: the page says so and re-applies the edits on reload', async ({ page, request }) => {
+  const token = await apiToken(request);
+  const auth = { Authorization: `Bearer ${token}` };
+  // A fresh playlist of 3 tracks, so the test owns everything it checks.
+  const created = await request.post(`${STAND_IN}/v1/me/playlists`, { headers: auth, data: { name: `Conflict ${Date.now()}`, public: false } });
+  expect(created.status()).toBe(201);
+  const id = (await created.json()).id as string;
+  const found = await request.get(`${STAND_IN}/v1/search?q=night&type=track&limit=10`, { headers: auth });
+  const uris = ((await found.json()).tracks.items as { uri: string }[]).map((t) => t.uri);
+  expect((await request.post(`${STAND_IN}/v1/playlists/${id}/items`, { headers: auth, data: { uris: uris.slice(0, 3) } })).status()).toBe(201);
+
+  await signIn(page);
+  await page.goto(`/playlist/${id}`);
+  await expect(page.getByTestId('track-row')).toHaveCount(3);
+  // The user removes the first track...
+  await page.getByTestId('track-row').nth(0).locator('input[type=checkbox]').check();
+  await page.getByTestId('remove-selected').click();
+  await expect(page.getByTestId('track-row')).toHaveCount(2);
+  // ...while another device adds one.
+  expect((await request.post(`${STAND_IN}/v1/playlists/${id}/items`, { headers: auth, data: { uris: [uris[5]] } })).status()).toBe(201);
+
+  await page.getByTestId('save').click();
+  await expect(page.getByTestId('conflict')).toBeVisible();
+  // Nothing was written by the refused save.
+  let stored = await storedItems(request, token, id);
+  expect(stored.map((s) => s.uri)).toEqual([...uris.slice(0, 3), uris[5]]);
+
+  await page.getByTestId('reload-keep').click();
+  await expect(page.getByTestId('notice')).toContainText('re-applied 1');
+  await expect(page.getByTestId('track-row')).toHaveCount(3);
+  await page.getByTestId('save').click();
+  await expect(page.getByTestId('notice')).toContainText('Verified');
+  stored = await storedItems(request, token, id);
+  expect(stored.map((s) => s.uri)).toEqual([uris[1], uris[2], uris[5]]);
+});
