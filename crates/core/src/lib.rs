@@ -18,6 +18,7 @@ pub mod playlist;
 pub mod oauth;
 pub mod pkce;
 pub mod push;
+pub mod retry;
 pub mod secret;
 pub mod token;
 
