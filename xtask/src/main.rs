@@ -1,6 +1,7 @@
 //! Setlist's task runner. `cargo xtask run` starts everything for local use; `cargo xtask test` runs every test.
 //! Each command first installs what is missing (idempotent, quick when everything is present).
 
+mod bench;
 mod procs;
 mod tools;
 mod tasks;
@@ -12,6 +13,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   run     install what is missing, build, start the Spotify stand-in and the app; print the URL
   test    install what is missing and run every test (native, wasm in headless Chromium, Playwright)
+  bench   measure bundle size, load, save cost, scrolling, first render; writes bench/results.md
   setup   only install what is missing";
 
 fn main() -> ExitCode {
@@ -19,6 +21,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => tasks::run(&args[1..]),
         Some("test") => tasks::test(&args[1..]),
+        Some("bench") => bench::bench(&args[1..]),
         Some("setup") => tools::ensure_all(tools::Needs::everything()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");

@@ -24,17 +24,17 @@ const SCOPES: &[&str] = &[
 ];
 
 /// Where each part listens for one run of the whole system.
-struct Ports {
-    app: u16,
-    stand_in: u16,
-    sink: u16,
+pub(crate) struct Ports {
+    pub(crate) app: u16,
+    pub(crate) stand_in: u16,
+    pub(crate) sink: u16,
 }
 
 impl Ports {
-    fn app_url(&self) -> String {
+    pub(crate) fn app_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.app)
     }
-    fn stand_in_url(&self) -> String {
+    pub(crate) fn stand_in_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.stand_in)
     }
     fn redirect_uri(&self) -> String {
@@ -43,7 +43,7 @@ impl Ports {
 }
 
 /// The runtime config.json that points the app at the stand-in (DESIGN.md, Configuration).
-fn write_config(name: &str, ports: &Ports) -> Result<PathBuf> {
+pub(crate) fn write_config(name: &str, ports: &Ports) -> Result<PathBuf> {
     let dir = root().join(".setlist").join(name);
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let scopes: Vec<String> = SCOPES.iter().map(|s| format!("\"{s}\"")).collect();
@@ -60,7 +60,7 @@ fn write_config(name: &str, ports: &Ports) -> Result<PathBuf> {
 }
 
 /// The native services, built once: (stand-in, sink).
-fn build_services() -> Result<(PathBuf, PathBuf)> {
+pub(crate) fn build_services() -> Result<(PathBuf, PathBuf)> {
     procs::run(
         Command::new(cargo())
             .args(["build", "--package", "setlist-stand-in", "--package", "setlist-sink", "--bin", "setlist-stand-in"])
@@ -71,7 +71,7 @@ fn build_services() -> Result<(PathBuf, PathBuf)> {
 }
 
 /// The token sink with its file store (DESIGN.md, Token push), checking users against the stand-in.
-fn start_sink(bin: &Path, ports: &Ports, store: &Path) -> Result<Service> {
+pub(crate) fn start_sink(bin: &Path, ports: &Ports, store: &Path) -> Result<Service> {
     let mut cmd = Command::new(bin);
     cmd.args(["--port", &ports.sink.to_string()])
         .args(["--api-base", &format!("{}/v1", ports.stand_in_url())])
@@ -82,11 +82,11 @@ fn start_sink(bin: &Path, ports: &Ports, store: &Path) -> Result<Service> {
     Ok(svc)
 }
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
 }
 
-fn start_stand_in(bin: &Path, ports: &Ports, control: bool) -> Result<Service> {
+pub(crate) fn start_stand_in(bin: &Path, ports: &Ports, control: bool) -> Result<Service> {
     let mut cmd = Command::new(bin);
     cmd.args(["--port", &ports.stand_in.to_string(), "--client-id", CLIENT_ID])
         .args(["--redirect-uri", &ports.redirect_uri()]);
@@ -98,7 +98,7 @@ fn start_stand_in(bin: &Path, ports: &Ports, control: bool) -> Result<Service> {
     Ok(svc)
 }
 
-fn start_trunk(ports: &Ports, config: &Path, release: bool, dist: &Path) -> Result<Service> {
+pub(crate) fn start_trunk(ports: &Ports, config: &Path, release: bool, dist: &Path) -> Result<Service> {
     let mut cmd = Command::new("trunk");
     cmd.arg("serve")
         .args(["--address", "127.0.0.1", "--port", &ports.app.to_string()])

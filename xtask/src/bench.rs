@@ -1,0 +1,287 @@
+//! `cargo xtask bench`: measures Setlist against its targets and against baselines measured in the same run,
+//! twice, and writes one table to bench/results.md. Measurements only; nothing here asserts a speed.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::procs::{self, output};
+use crate::tasks::{self, Ports};
+use crate::tools::{self, cargo, root, Needs};
+use crate::Result;
+
+const RUNS: usize = 2;
+
+pub(crate) fn bench(args: &[String]) -> Result<()> {
+    if let Some(a) = args.first() {
+        return Err(format!("`bench` takes no arguments (got {a})"));
+    }
+    tools::ensure_all(Needs { wasm: true, browser: true, playwright: true, python: false })?;
+    let mut runs: Vec<Vec<Value>> = Vec::new();
+    for run in 1..=RUNS {
+        eprintln!("xtask: bench run {run} of {RUNS}");
+        runs.push(one_run(run)?);
+    }
+    let table = render(&runs);
+    println!("{table}");
+    let dir = root().join("bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("results.md"), &table).map_err(|e| format!("writing bench/results.md: {e}"))?;
+    eprintln!("xtask: wrote bench/results.md");
+    Ok(())
+}
+
+fn one_run(run: usize) -> Result<Vec<Value>> {
+    let mut rows = Vec::new();
+    // Save cost (and planner time) from core's corpus.
+    let out = output(
+        Command::new(cargo())
+            .args(["run", "--quiet", "--release", "--package", "setlist-core", "--example", "plan_corpus"])
+            .current_dir(root()),
+    )
+    .ok_or("the plan_corpus example failed")?;
+    rows.extend(out.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()));
+
+    let ports = Ports { app: procs::free_port()?, stand_in: procs::free_port()?, sink: procs::free_port()? };
+    let (stand_in, sink) = tasks::build_services()?;
+    let config = tasks::write_config(&format!("bench-{}", ports.app), &ports)?;
+    let _stand_in = tasks::start_stand_in(&stand_in, &ports, true)?;
+    let store = root().join(format!(".setlist/bench-{}/secret.json", ports.app));
+    let _sink = tasks::start_sink(&sink, &ports, &store)?;
+    let dist = tasks::target_dir().join("bench-dist");
+    let _trunk = tasks::start_trunk(&ports, &config, true, &dist)?;
+    rows.extend(bundle(&dist)?);
+
+    let results = root().join(format!(".setlist/bench-{}/results.jsonl", ports.app));
+    let _ = std::fs::remove_file(&results);
+    procs::run(
+        Command::new("npx")
+            .args(["playwright", "test", "--config", "bench/bench.config.ts"])
+            .current_dir(root().join("tests/e2e"))
+            .env("SETLIST_APP_URL", ports.app_url())
+            .env("SETLIST_STAND_IN_URL", ports.stand_in_url())
+            .env("SETLIST_BENCH_OUT", &results)
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+    )?;
+    let text = std::fs::read_to_string(&results).map_err(|e| format!("reading bench results: {e}"))?;
+    rows.extend(text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()));
+    eprintln!("xtask: bench run {run}: {} measurements", rows.len());
+    Ok(rows)
+}
+
+/// Transfer size of each shipped asset, raw, gzip -9 and brotli -q 11.
+fn bundle(dist: &Path) -> Result<Vec<Value>> {
+    let mut rows = Vec::new();
+    let entries = std::fs::read_dir(dist).map_err(|e| format!("reading {}: {e}", dist.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_owned();
+        if !["wasm", "js", "css", "html"].contains(&ext.as_str()) {
+            continue;
+        }
+        let raw = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        let size_of = |cmd: &mut Command| output(cmd).map(|s| s.len() as u64);
+        let gz = compressed_len(Command::new("gzip").args(["-9", "-c"]).arg(&path), size_of)?;
+        let br = compressed_len(Command::new("brotli").args(["-q", "11", "-c"]).arg(&path), size_of)?;
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        rows.push(serde_json::json!({"metric": "bundle", "asset": name, "kind": ext, "raw": raw, "gzip": gz, "brotli": br}));
+    }
+    Ok(rows)
+}
+
+fn compressed_len(cmd: &mut Command, _: impl Fn(&mut Command) -> Option<u64>) -> Result<u64> {
+    // Binary output: count bytes, not characters.
+    let out = cmd.output().map_err(|e| format!("compressing: {e}"))?;
+    if out.status.success() {
+        Ok(out.stdout.len() as u64)
+    } else {
+        Err(format!("`{}` failed", procs::describe(cmd)))
+    }
+}
+
+fn f(v: &Value, k: &str) -> f64 {
+    v.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN)
+}
+
+/// One line of the table: what, Setlist's figure per run, the baseline per run, the ratio, the target.
+struct Line {
+    what: String,
+    ours: Vec<f64>,
+    base: Vec<f64>,
+    unit: &'static str,
+    baseline: &'static str,
+    target: String,
+    /// Whether the target is met on every run: ours/base (or ours) against the target value.
+    met: Option<bool>,
+}
+
+fn spread(v: &[f64]) -> String {
+    if v.len() < 2 || v.iter().any(|x| x.is_nan()) {
+        return "n/a".into();
+    }
+    let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
+    let mid = (lo + hi) / 2.0;
+    if mid == 0.0 {
+        "0%".into()
+    } else {
+        format!("±{:.1}%", (hi - lo) / 2.0 / mid * 100.0)
+    }
+}
+
+fn fmt(v: &[f64], unit: &str) -> String {
+    v.iter().map(|x| if x.is_nan() { "—".to_owned() } else { format!("{x:.1}{unit}") }).collect::<Vec<_>>().join(" / ")
+}
+
+fn render(runs: &[Vec<Value>]) -> String {
+    let pick = |metric: &str, key: &dyn Fn(&Value) -> bool| -> Vec<Option<Value>> {
+        runs.iter().map(|r| r.iter().find(|v| v["metric"] == metric && key(v)).cloned()).collect()
+    };
+    let nums = |vals: &[Option<Value>], k: &str| -> Vec<f64> { vals.iter().map(|v| v.as_ref().map_or(f64::NAN, |v| f(v, k))).collect() };
+    let mut lines: Vec<Line> = Vec::new();
+
+    // Bundle: sum per kind and total.
+    let mut totals: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for (i, r) in runs.iter().enumerate() {
+        for v in r.iter().filter(|v| v["metric"] == "bundle") {
+            let kind = v["kind"].as_str().unwrap_or_default().to_owned();
+            for key in [kind.clone(), "total (wasm+js+css)".into()] {
+                if key.starts_with("total") && kind == "html" {
+                    continue;
+                }
+                let e = totals.entry(key).or_insert_with(|| vec![(0.0, 0.0); runs.len()]);
+                e[i].0 += f(v, "brotli");
+                e[i].1 += f(v, "gzip");
+            }
+        }
+    }
+    for (kind, per_run) in &totals {
+        let br: Vec<f64> = per_run.iter().map(|(b, _)| b / 1024.0).collect();
+        let gz: Vec<f64> = per_run.iter().map(|(_, g)| g / 1024.0).collect();
+        let is_total = kind.starts_with("total");
+        lines.push(Line {
+            what: format!("bundle {kind}, brotli (gzip in baseline column)"),
+            ours: br.clone(),
+            base: gz,
+            unit: " KiB",
+            baseline: "gzip -9 of the same asset",
+            target: if is_total { "≤ 90 KB brotli".into() } else { String::new() },
+            met: is_total.then(|| br.iter().all(|b| b * 1024.0 <= 90_000.0)),
+        });
+    }
+
+    for n in [1000u64, 10000, 100000] {
+        let v = pick("load", &|v| v["n"] == n);
+        let ms = nums(&v, "ms");
+        let bound = nums(&v, "bound_ms");
+        lines.push(Line {
+            what: format!("load {n} items, 50 ms latency"),
+            ours: ms.clone(),
+            base: bound.clone(),
+            unit: " ms",
+            baseline: "network bound ceil(ceil(N/50)/C)·RTT",
+            target: if n == 10000 { "≤ 1.25× bound".into() } else { String::new() },
+            met: (n == 10000).then(|| ms.iter().zip(&bound).all(|(a, b)| a / b <= 1.25)),
+        });
+        if n <= 10000 {
+            let seq = nums(&v, "sequential_ms");
+            lines.push(Line {
+                what: format!("load {n} items vs sequential paging"),
+                ours: ms.clone(),
+                base: seq.clone(),
+                unit: " ms",
+                baseline: "sequential paging, same run",
+                target: if n == 10000 { "≥ 5× faster".into() } else { String::new() },
+                met: (n == 10000).then(|| ms.iter().zip(&seq).all(|(a, b)| b / a >= 5.0)),
+            });
+        }
+    }
+
+    let saves: Vec<Value> = runs.first().map(|r| r.iter().filter(|v| v["metric"] == "save").cloned().collect()).unwrap_or_default();
+    for s in &saves {
+        let name = s["edit"].as_str().unwrap_or_default().to_owned();
+        let v = pick("save", &|v| v["edit"] == s["edit"]);
+        let calls = nums(&v, "calls");
+        let lb = nums(&v, "lower_bound");
+        let replace = nums(&v, "replace");
+        let edits = nums(&v, "edits");
+        let fixed = ["move 1 of 10,000", "remove 5 scattered of 10,000", "add 250 at the front"].contains(&name.as_str());
+        lines.push(Line {
+            what: format!("save: {name} (user edits {}, replace-all {})", edits[0], replace[0]),
+            ours: calls.clone(),
+            base: lb.clone(),
+            unit: " calls",
+            baseline: "lower bound on calls",
+            target: if fixed { "≤ 1.1× fewest".into() } else { String::new() },
+            met: fixed.then(|| calls.iter().zip(&lb).all(|(c, l)| c / l <= 1.1)),
+        });
+    }
+
+    let scroll = pick("scroll", &|_| true);
+    let p95 = nums(&scroll, "p95");
+    lines.push(Line {
+        what: "scroll frame script time p95 (10,000 items)".into(),
+        ours: p95.clone(),
+        base: nums(&scroll, "p50"),
+        unit: " ms",
+        baseline: "p50 of the same frames",
+        target: "≤ 8 ms".into(),
+        met: Some(p95.iter().all(|x| *x <= 8.0)),
+    });
+    let rows = nums(&scroll, "maxRows");
+    lines.push(Line {
+        what: "DOM rows while scrolling 10,000 items".into(),
+        ours: rows.clone(),
+        base: vec![10000.0; runs.len()],
+        unit: "",
+        baseline: "items in the playlist",
+        target: "≤ 100".into(),
+        met: Some(rows.iter().all(|x| *x <= 100.0)),
+    });
+    let fr = nums(&pick("first_render_ms", &|_| true), "value");
+    lines.push(Line {
+        what: "first render of the playlists page after navigation".into(),
+        ours: fr.clone(),
+        base: vec![150.0; runs.len()],
+        unit: " ms",
+        baseline: "the 150 ms budget",
+        target: "≤ 150 ms".into(),
+        met: Some(fr.iter().all(|x| *x <= 150.0)),
+    });
+
+    let machine = format!(
+        "{} cores, {}",
+        output(&mut Command::new("nproc")).unwrap_or_default().trim(),
+        output(Command::new("sh").args(["-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"])).unwrap_or_default().trim()
+    );
+    let date = output(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default();
+    let mut md = String::new();
+    let _ = writeln!(md, "# Setlist benchmarks\n\nMachine: {machine}. Date: {}. Runs: {RUNS} (values are run 1 / run 2).\n", date.trim());
+    let _ = writeln!(md, "| measure | Setlist | baseline | baseline is | ratio (run 1) | spread | target | met |");
+    let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- | --- | --- |");
+    for l in &lines {
+        let ratio = match (l.ours.first(), l.base.first()) {
+            (Some(a), Some(b)) if b.is_finite() && *b != 0.0 && a.is_finite() => format!("{:.2}", a / b),
+            _ => "n/a".into(),
+        };
+        let met = match l.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "",
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {ratio} | {} | {} | {met} |",
+            l.what,
+            fmt(&l.ours, l.unit),
+            fmt(&l.base, l.unit),
+            l.baseline,
+            spread(&l.ours),
+            l.target
+        );
+    }
+    let _ = writeln!(md, "\nNot measured yet: the sink's push latency and throughput (file store and moto), the Lambda init time, criterion micro-benchmarks.");
+    md
+}
