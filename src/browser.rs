@@ -2,7 +2,9 @@
 //! functions; they never build URLs or parse JSON themselves.
 
 use gloo_net::http::RequestBuilder;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 /// A response reduced to what the app's logic needs.
 #[derive(Clone, Debug)]
@@ -21,10 +23,26 @@ pub struct NetworkError {
 
 /// Sends a request built by core. The error keeps only the host: a URL may carry a code or a token.
 pub async fn send(req: http::Request<String>) -> Result<HttpResponse, NetworkError> {
+    send_with_signal(req, None).await
+}
+
+/// Like [`send`], but gives up after `timeout_ms` (a network error), so a hanging connection cannot hold a lock.
+pub async fn send_with_timeout(req: http::Request<String>, timeout_ms: u32) -> Result<HttpResponse, NetworkError> {
+    let Ok(controller) = web_sys::AbortController::new() else { return send(req).await };
+    let signal = controller.signal();
+    // Fires after the request is done too; aborting a finished fetch is a no-op, and firing frees the closure.
+    set_timeout_ms(timeout_ms, move || controller.abort());
+    send_with_signal(req, Some(&signal)).await
+}
+
+async fn send_with_signal(
+    req: http::Request<String>,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<HttpResponse, NetworkError> {
     let (parts, body) = req.into_parts();
     let host = parts.uri.authority().map(|a| a.to_string()).unwrap_or_default();
     let net_err = || NetworkError { host: host.clone() };
-    let mut builder = RequestBuilder::new(&parts.uri.to_string()).method(parts.method.clone());
+    let mut builder = RequestBuilder::new(&parts.uri.to_string()).method(parts.method.clone()).abort_signal(signal);
     for (name, value) in &parts.headers {
         if let Ok(v) = value.to_str() {
             builder = builder.header(name.as_str(), v);
@@ -119,4 +137,163 @@ pub fn navigate_away(url: &str) -> bool {
 /// Unix time in seconds from the browser's clock; core takes time as a parameter.
 pub fn now_secs() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
+}
+
+/// [`now_secs`] rounded up: scheduling "`n` seconds from now" from it never comes early.
+pub fn now_secs_ceil() -> u64 {
+    (js_sys::Date::now() / 1000.0).ceil() as u64
+}
+
+/// Focuses the first element matching `selector`, if any (keyboard users keep their place after a re-render).
+pub fn focus_selector(selector: &str) {
+    use wasm_bindgen::JsCast;
+    let el = window().and_then(|w| w.document()).and_then(|d| d.query_selector(selector).ok().flatten());
+    if let Some(el) = el.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = el.focus();
+    }
+}
+
+// Cross-tab coordination: Web Locks, BroadcastChannel, timers.
+
+/// Calls `f` once after `ms` milliseconds.
+fn set_timeout_ms(ms: u32, f: impl FnOnce() + 'static) {
+    let Some(w) = window() else { return };
+    let callback = Closure::once_into_js(f);
+    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+        callback.unchecked_ref(),
+        i32::try_from(ms).unwrap_or(i32::MAX),
+    );
+}
+
+/// Waits `ms` milliseconds.
+pub async fn sleep_ms(ms: u32) {
+    let (promise, resolve) = deferred();
+    set_timeout_ms(ms, move || {
+        let _ = resolve.call0(&JsValue::UNDEFINED);
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// A uniformly random `u32` (for backoff jitter; not for secrets).
+pub fn random_u32() -> u32 {
+    (js_sys::Math::random() * f64::from(u32::MAX)) as u32
+}
+
+/// A promise and the function that resolves it.
+fn deferred() -> (js_sys::Promise, js_sys::Function) {
+    let mut resolve = None;
+    let promise = js_sys::Promise::new(&mut |res, _rej| resolve = Some(res));
+    // The executor runs synchronously inside `new Promise`, so `resolve` is always set here.
+    let resolve = resolve.unwrap_or_else(|| js_sys::Function::from(JsValue::UNDEFINED));
+    (promise, resolve)
+}
+
+/// `navigator.locks`, where the browser has it (all current ones do, in secure contexts such as loopback http).
+fn lock_manager() -> Option<JsValue> {
+    let nav = window()?.navigator();
+    let locks = js_sys::Reflect::get(&nav, &JsValue::from_str("locks")).ok()?;
+    (!locks.is_undefined() && !locks.is_null()).then_some(locks)
+}
+
+/// An exclusive Web Lock held until dropped (<https://w3c.github.io/web-locks/>). Dropping releases it, also when
+/// the future holding it is cancelled; closing the tab releases it too.
+#[must_use = "the lock is released when the guard is dropped"]
+pub struct LockGuard {
+    release: Option<js_sys::Function>,
+}
+
+impl LockGuard {
+    /// Whether a lock is really held: false when the browser has no Web Locks or refused the request, in which
+    /// case the caller runs without cross-tab exclusion.
+    pub fn is_held(&self) -> bool {
+        self.release.is_some()
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            let _ = release.call0(&JsValue::UNDEFINED);
+        }
+    }
+}
+
+/// Waits for the exclusive Web Lock `name`, shared by every tab and worker of this origin (and queued in request
+/// order within one tab too). `navigator.locks.request(name, {mode: "exclusive"}, cb)` holds the lock until the
+/// promise `cb` returns settles; that promise is resolved when the guard drops.
+pub async fn acquire_lock(name: &str) -> LockGuard {
+    let unheld = LockGuard { release: None };
+    let Some(locks) = lock_manager() else { return unheld };
+    let Some(request) = js_sys::Reflect::get(&locks, &JsValue::from_str("request"))
+        .ok()
+        .and_then(|r| r.dyn_into::<js_sys::Function>().ok())
+    else {
+        return unheld;
+    };
+    let (held, release) = deferred();
+    let (granted, grant) = deferred();
+    let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+        let _ = grant.call0(&JsValue::UNDEFINED);
+        held.into()
+    });
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &JsValue::from_str("mode"), &JsValue::from_str("exclusive"));
+    let Some(done) = request
+        .call3(&locks, &JsValue::from_str(name), &options, &callback)
+        .ok()
+        .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
+    else {
+        return unheld;
+    };
+    // Whichever settles first: normally the grant; a rejected request (bad name, inactive document) settles
+    // `done` first and the caller goes on without the lock rather than waiting forever.
+    let guard = LockGuard { release: Some(release) };
+    match JsFuture::from(js_sys::Promise::race(&js_sys::Array::of2(&granted, &done))).await {
+        Ok(_) => guard,
+        Err(_) => {
+            drop(guard);
+            unheld
+        }
+    }
+}
+
+/// Runs `f` while holding the exclusive Web Lock `name` (see [`acquire_lock`]).
+pub async fn with_lock<T, Fut: std::future::Future<Output = T>>(name: &str, f: impl FnOnce() -> Fut) -> T {
+    let guard = acquire_lock(name).await;
+    let out = f().await;
+    drop(guard);
+    out
+}
+
+/// A `BroadcastChannel` to the other tabs of this origin. A channel never receives its own messages; other
+/// channels of the same name, in this tab or others, do. Closed when dropped.
+pub struct Channel {
+    channel: web_sys::BroadcastChannel,
+    _listener: Closure<dyn FnMut(web_sys::MessageEvent)>,
+}
+
+impl Channel {
+    /// Opens channel `name`; `on_message` gets every string message posted by other channels of that name.
+    pub fn open(name: &str, mut on_message: impl FnMut(String) + 'static) -> Option<Self> {
+        let channel = web_sys::BroadcastChannel::new(name).ok()?;
+        let listener = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            if let Some(text) = e.data().as_string() {
+                on_message(text);
+            }
+        });
+        channel.set_onmessage(Some(listener.as_ref().unchecked_ref()));
+        Some(Self { channel, _listener: listener })
+    }
+
+    /// Posts `message` to the other channels of this name; false if the channel is closed.
+    pub fn post(&self, message: &str) -> bool {
+        self.channel.post_message(&JsValue::from_str(message)).is_ok()
+    }
+}
+
+impl Drop for Channel {
+    fn drop(&mut self) {
+        self.channel.set_onmessage(None);
+        self.channel.close();
+    }
 }

@@ -1,9 +1,13 @@
 //! Sign-in and the tokens of this origin: the thin browser side of core's OAuth and token logic.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use leptos::prelude::*;
 use setlist_core::{
-    authorize_url, code_exchange_request, parse_callback, parse_token_response, refresh_request, AccessToken,
-    AppConfig, PendingSignIn, TokenError, TokenSet,
+    after_lock, authorize_url, code_exchange_request, parse_callback, parse_token_response, refresh_request,
+    rescue_after_invalid_grant, AccessToken, AfterLock, AppConfig, PendingSignIn, TabMessage, TokenChange,
+    TokenError, TokenSet,
 };
 
 use crate::browser::{self, Area, HttpResponse, NetworkError};
@@ -14,6 +18,22 @@ const TOKENS_KEY: &str = "setlist.tokens";
 const REFRESH_MARGIN_SECS: u64 = 60;
 /// Spotify's authorization codes live 10 minutes; a pending sign-in older than that cannot succeed.
 const PENDING_MAX_AGE_SECS: u64 = 15 * 60;
+/// The Web Lock that makes refreshes single-flight across every tab of this origin (and within one).
+const REFRESH_LOCK: &str = "setlist-token-refresh";
+/// The BroadcastChannel on which tabs announce new tokens, sign-outs and dead sign-ins.
+const TABS_CHANNEL: &str = "setlist-tokens";
+/// How long a tab that is about to refresh first lets other tabs' news arrive: browsers deliver storage writes
+/// and messages from other tab processes asynchronously, in no fixed order with the lock grant.
+const SETTLE_MS: u32 = 25;
+
+type Hook = Rc<dyn Fn(&TokenChange)>;
+
+thread_local! {
+    /// Subscribers of the token-changed hook (the push outbox).
+    static HOOKS: RefCell<Vec<Hook>> = const { RefCell::new(Vec::new()) };
+    /// This tab's end of the tabs channel, open while the app is mounted.
+    static TABS: RefCell<Option<browser::Channel>> = const { RefCell::new(None) };
+}
 
 /// Whether this tab holds tokens.
 #[derive(Clone, Debug)]
@@ -38,6 +58,8 @@ pub enum AppError {
     SignIn(String),
     SignInAgain(String),
     Api { status: u16, message: String },
+    /// Input the app refused before sending anything (an unparsable link, a name that is too long).
+    Invalid(String),
 }
 
 impl std::fmt::Display for AppError {
@@ -47,6 +69,7 @@ impl std::fmt::Display for AppError {
             AppError::SignIn(msg) => write!(f, "Sign-in failed: {msg}"),
             AppError::SignInAgain(msg) => write!(f, "{msg} Please sign in again."),
             AppError::Api { status, message } => write!(f, "Spotify answered {status}: {message}"),
+            AppError::Invalid(msg) => write!(f, "{msg}"),
         }
     }
 }
@@ -80,6 +103,66 @@ fn save_tokens(tokens: &TokenSet) {
 pub fn sign_out(session: Session) {
     browser::storage_remove(Area::Local, TOKENS_KEY);
     session.auth.set(Auth::SignedOut);
+    announce(&TabMessage::SignedOut);
+}
+
+/// Subscribes `hook` to the token-changed hook: it runs every time this tab obtains tokens (a sign-in or a
+/// refresh), once per change; tabs that adopt another tab's tokens do not run it.
+pub fn on_token_change(hook: impl Fn(&TokenChange) + 'static) {
+    HOOKS.with(|h| h.borrow_mut().push(Rc::new(hook)));
+}
+
+fn token_changed(change: &TokenChange) {
+    // Cloned out first, so a hook may subscribe or fire without a double borrow.
+    let hooks: Vec<Hook> = HOOKS.with(|h| h.borrow().clone());
+    for hook in hooks {
+        hook(change);
+    }
+}
+
+/// Joins this tab to the others of the origin: their new tokens, sign-outs and dead sign-ins update this tab's
+/// `auth` without a request. Left again when the calling component is cleaned up.
+pub fn connect_tabs(session: Session) {
+    let channel = browser::Channel::open(TABS_CHANNEL, move |text| {
+        let Ok(message) = serde_json::from_str::<TabMessage>(&text) else { return };
+        match message {
+            TabMessage::Tokens { tokens } => adopt(session, tokens),
+            TabMessage::SignedOut => session.auth.set(Auth::SignedOut),
+            TabMessage::SignInAgain { why } => session.auth.set(Auth::SignInAgain(why)),
+        }
+    });
+    TABS.with(|t| *t.borrow_mut() = channel);
+    on_cleanup(|| TABS.with(|t| drop(t.borrow_mut().take())));
+}
+
+fn announce(message: &TabMessage) {
+    if let Ok(text) = serde_json::to_string(message) {
+        TABS.with(|t| {
+            if let Some(channel) = t.borrow().as_ref() {
+                channel.post(&text);
+            }
+        });
+    }
+}
+
+/// Takes tokens obtained elsewhere (another tab, or an earlier refresh in this one) unless this tab has them.
+fn adopt(session: Session, tokens: TokenSet) {
+    let current = session.auth.with_untracked(|a| match a {
+        Auth::SignedIn(t) => Some((t.access_token.secret() == tokens.access_token.secret(), t.authorized_at)),
+        _ => None,
+    });
+    if current != Some((true, tokens.authorized_at)) {
+        session.auth.set(Auth::SignedIn(tokens));
+    }
+}
+
+/// Stores, shows and announces tokens this tab obtained, then fires the token-changed hook.
+fn obtained(session: Session, change: TokenChange) {
+    let tokens = change.tokens().clone();
+    save_tokens(&tokens);
+    session.auth.set(Auth::SignedIn(tokens.clone()));
+    announce(&TabMessage::Tokens { tokens });
+    token_changed(&change);
 }
 
 /// Starts Authorization Code + PKCE: the pending sign-in goes to sessionStorage, then the browser leaves for Spotify.
@@ -119,43 +202,96 @@ pub async fn finish_sign_in(session: Session) -> Result<String, AppError> {
     let tokens = parse_token_response(resp.status, &resp.body)
         .map(|r| TokenSet::from_sign_in(r, browser::now_secs()))
         .map_err(|e| AppError::SignIn(e.to_string()))?;
-    save_tokens(&tokens);
-    session.auth.set(Auth::SignedIn(tokens));
+    obtained(session, TokenChange::SignedIn(tokens));
     Ok(pending.return_to)
 }
 
-/// A valid access token: refreshed first when it is about to expire.
-async fn access_token(session: Session, force_refresh: bool) -> Result<AccessToken, AppError> {
-    let tokens = match session.auth.get_untracked() {
-        Auth::SignedIn(t) => t,
-        Auth::SignInAgain(msg) => return Err(AppError::SignInAgain(msg)),
-        Auth::SignedOut => return Err(AppError::SignInAgain("You are signed out.".into())),
-    };
-    let now = browser::now_secs();
-    if !force_refresh && !tokens.expires_within(now, REFRESH_MARGIN_SECS) {
+/// A valid access token: this tab's own unless it is about to expire or Spotify `rejected` it (a 401).
+///
+/// Then, under the exclusive Web Lock shared by all tabs, the newest known tokens are re-read: if another tab (or
+/// an earlier call in this one) already refreshed, they are adopted without a request; otherwise this call
+/// refreshes, and every other waiter adopts its result. N tabs make one token request per expiry.
+async fn access_token(session: Session, rejected: Option<&AccessToken>) -> Result<AccessToken, AppError> {
+    let tokens = signed_in(session)?;
+    if rejected.is_none() && !tokens.expires_within(browser::now_secs(), REFRESH_MARGIN_SECS) {
         return Ok(tokens.access_token);
     }
-    let Some(refresh) = tokens.refresh_token.clone() else {
+    let seen = rejected.cloned().unwrap_or(tokens.access_token);
+    let _lock = browser::acquire_lock(REFRESH_LOCK).await;
+    // A sign-out or a dead sign-in announced by another tab while this one waited ends it here too.
+    let decide = || {
+        let in_tab = signed_in(session)?;
+        let now = browser::now_secs();
+        Ok::<_, AppError>(after_lock(load_tokens().as_ref(), Some(&in_tab), &seen, rejected.is_some(), now, REFRESH_MARGIN_SECS))
+    };
+    let decision = match decide()? {
+        AfterLock::Refresh(_) => {
+            browser::sleep_ms(SETTLE_MS).await;
+            decide()?
+        }
+        other => other,
+    };
+    match decision {
+        AfterLock::Adopt(t) => {
+            let token = t.access_token.clone();
+            adopt(session, t);
+            Ok(token)
+        }
+        AfterLock::SignedOut => match session.auth.get_untracked() {
+            // Another tab's refresh found the sign-in dead and said so: keep saying why.
+            Auth::SignInAgain(why) => Err(AppError::SignInAgain(why)),
+            _ => {
+                session.auth.set(Auth::SignedOut);
+                Err(AppError::SignInAgain("You signed out in another tab.".into()))
+            }
+        },
+        AfterLock::Refresh(t) => refresh(session, t).await,
+    }
+}
+
+fn signed_in(session: Session) -> Result<TokenSet, AppError> {
+    match session.auth.get_untracked() {
+        Auth::SignedIn(t) => Ok(t),
+        Auth::SignInAgain(msg) => Err(AppError::SignInAgain(msg)),
+        Auth::SignedOut => Err(AppError::SignInAgain("You are signed out.".into())),
+    }
+}
+
+/// One token request with the refresh token of `tokens`; called with the refresh lock held.
+async fn refresh(session: Session, tokens: TokenSet) -> Result<AccessToken, AppError> {
+    let Some(used) = tokens.refresh_token.clone() else {
         return Err(expire(session, "Your Spotify session ended."));
     };
     let config = session.config.get_value();
-    let resp = browser::send(refresh_request(&config, &refresh)).await?;
+    let resp = browser::send(refresh_request(&config, &used)).await?;
     match parse_token_response(resp.status, &resp.body) {
         Ok(r) => {
             let next = tokens.after_refresh(r, browser::now_secs());
-            save_tokens(&next);
-            session.auth.set(Auth::SignedIn(next.clone()));
-            Ok(next.access_token)
+            let token = next.access_token.clone();
+            obtained(session, TokenChange::Refreshed { tokens: next, used });
+            Ok(token)
         }
-        Err(e) if e.is_invalid_grant() => Err(expire(session, "Spotify no longer accepts this sign-in.")),
+        Err(e) if e.is_invalid_grant() => {
+            // With rotation, a refresh token another tab already spent is answered like a revoked one.
+            let in_tab = signed_in(session).ok();
+            if let Some(t) = rescue_after_invalid_grant(load_tokens().as_ref(), in_tab.as_ref(), &used) {
+                let token = t.access_token.clone();
+                adopt(session, t);
+                return Ok(token);
+            }
+            Err(expire(session, "Spotify no longer accepts this sign-in."))
+        }
         Err(TokenError::Http { status }) if status >= 500 => Err(AppError::Network(config.accounts_base)),
         Err(e) => Err(AppError::SignIn(e.to_string())),
     }
 }
 
+/// The sign-in is over (`invalid_grant`, or no refresh token): tokens are cleared and every tab asks the user to
+/// sign in again. Never retried.
 fn expire(session: Session, why: &str) -> AppError {
     browser::storage_remove(Area::Local, TOKENS_KEY);
     session.auth.set(Auth::SignInAgain(why.into()));
+    announce(&TabMessage::SignInAgain { why: why.into() });
     AppError::SignInAgain(why.into())
 }
 
@@ -165,11 +301,11 @@ pub async fn api_call(
     build: impl Fn(&AppConfig, &AccessToken) -> http::Request<String>,
 ) -> Result<HttpResponse, AppError> {
     let config = session.config.get_value();
-    let token = access_token(session, false).await?;
+    let token = access_token(session, None).await?;
     let resp = browser::send(build(&config, &token)).await?;
     if resp.status != 401 {
         return Ok(resp);
     }
-    let token = access_token(session, true).await?;
+    let token = access_token(session, Some(&token)).await?;
     Ok(browser::send(build(&config, &token)).await?)
 }

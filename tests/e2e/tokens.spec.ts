@@ -1,0 +1,160 @@
+import { test, expect, Page, APIRequestContext } from '@playwright/test';
+import { STAND_IN, StandInLog, count, resetLog, signIn, standInLog } from './support';
+
+// The token lifecycle across the tabs of one origin: N tabs whose access token lapses together make one token
+// request, with and without refresh-token rotation, and none of them is signed out by the race.
+
+const TABS = 10;
+const DAY = 24 * 60 * 60;
+
+async function control(request: APIRequestContext, what: 'clock' | 'config', data: object) {
+  const r = await request.post(`${STAND_IN}/__control/${what}`, { data });
+  expect(r.ok(), `${what} ${JSON.stringify(data)}`).toBeTruthy();
+}
+
+test.afterEach(async ({ request }) => {
+  await control(request, 'config', { rotate_refresh_tokens: false, access_token_lifetime_secs: 3600 });
+  await control(request, 'clock', { offset_secs: 0 });
+});
+
+/** Signs in on `page`, then opens `n - 1` more tabs of the app in the same browser context. */
+async function openTabs(page: Page, n: number): Promise<Page[]> {
+  await signIn(page);
+  await expect(page.getByTestId('user-name')).toHaveText('Alice Fenwick');
+  const pages = [page];
+  for (let i = 1; i < n; i++) {
+    const p = await page.context().newPage();
+    await p.goto('/');
+    await expect(p.getByTestId('user-name')).toHaveText('Alice Fenwick');
+    pages.push(p);
+  }
+  return pages;
+}
+
+const isOk = (path: string) => (r: import('@playwright/test').Response) =>
+  r.request().method() === 'GET' && new URL(r.url()).pathname === path && r.status() === 200;
+
+/**
+ * What a user coming back to every tab at once causes: the header refetches the profile on focus, and the
+ * playlists page is reloaded. Resolves when every tab has had its calls answered 200.
+ */
+async function everyTabCallsSpotify(pages: Page[]) {
+  const hasReload = (await pages[0].getByTestId('reload-playlists').count()) > 0;
+  const answered = pages.flatMap((p) => [
+    p.waitForResponse(isOk('/v1/me'), { timeout: 30_000 }),
+    ...(hasReload ? [p.waitForResponse(isOk('/v1/me/playlists'), { timeout: 30_000 })] : []),
+  ]);
+  await Promise.all(
+    pages.map((p) =>
+      p.evaluate(() => {
+        window.dispatchEvent(new Event('focus'));
+        (document.querySelector('[data-testid=reload-playlists]') as HTMLElement | null)?.click();
+      }),
+    ),
+  );
+  await Promise.all(answered);
+}
+
+async function expectEveryTabSignedIn(pages: Page[]) {
+  for (const p of pages) {
+    await expect(p.getByTestId('user-name')).toHaveText('Alice Fenwick');
+    await expect(p.getByTestId('sign-in')).toHaveCount(0);
+    await expect(p.getByTestId('sign-in-again')).toHaveCount(0);
+    await expect(p.getByTestId('error')).toHaveCount(0);
+  }
+  expect(await pages[0].evaluate(() => localStorage.getItem('setlist.tokens'))).not.toBeNull();
+}
+
+function statusCount(log: StandInLog, route: string, status: number): number {
+  return log.requests.filter((r) => `${r.method} ${r.route ?? r.path}` === route && r.status === status).length;
+}
+
+/** Every tab calls again: they all hold the new token already, so no token request and no 401. */
+async function expectAllTabsAdopted(pages: Page[], request: APIRequestContext) {
+  await resetLog(request);
+  await everyTabCallsSpotify(pages);
+  const log = await standInLog(request);
+  expect(count(log, 'POST /api/token')).toBe(0);
+  expect(statusCount(log, 'GET /v1/me', 401)).toBe(0);
+}
+
+/** The stand-in's clock jumps past the access token's hour: Spotify answers 401 while the tabs think it fresh. */
+async function expireAtSpotify(request: APIRequestContext) {
+  await control(request, 'clock', { advance_secs: 3700 });
+}
+
+for (const rotate of [false, true]) {
+  test(`${TABS} tabs past access-token expiry make one token request (rotation ${rotate ? 'on' : 'off'})`, async ({ page, request }) => {
+    test.setTimeout(120_000);
+    await control(request, 'config', { rotate_refresh_tokens: rotate });
+    const pages = await openTabs(page, TABS);
+
+    // Two expiries in a row: with rotation the second refresh must use the token the first one rotated to.
+    for (const round of [1, 2]) {
+      await resetLog(request);
+      await expireAtSpotify(request);
+      await everyTabCallsSpotify(pages);
+      const log = await standInLog(request);
+      expect(count(log, 'POST /api/token'), `round ${round}: token requests`).toBe(1);
+      expect(statusCount(log, 'POST /api/token', 200), `round ${round}: the refresh succeeded`).toBe(1);
+      // The tabs really raced (several were refused before the refresh landed), and each was refused at most once.
+      const refused = statusCount(log, 'GET /v1/me', 401);
+      console.log(`rotation ${rotate ? 'on' : 'off'}, round ${round}: ${count(log, 'POST /api/token')} token request(s), ${refused} tab(s) saw a 401`);
+      expect(refused).toBeGreaterThanOrEqual(2);
+      expect(refused).toBeLessThanOrEqual(TABS);
+      await expectEveryTabSignedIn(pages);
+      await expectAllTabsAdopted(pages, request);
+    }
+  });
+}
+
+test(`${TABS} tabs shortly before expiry refresh ahead of time, once, with rotation on`, async ({ page, request }) => {
+  test.setTimeout(120_000);
+  await control(request, 'config', { rotate_refresh_tokens: true });
+  const pages = await openTabs(page, TABS);
+  await resetLog(request);
+  // The tabs' clocks move to 30 s before the hour is up: inside the refresh margin, still valid at Spotify.
+  await page.context().clock.setSystemTime(Date.now() + (3600 - 30) * 1000);
+  await everyTabCallsSpotify(pages);
+  const log = await standInLog(request);
+  console.log(`shortly before expiry: ${count(log, 'POST /api/token')} token request(s) from ${TABS} tabs`);
+  expect(count(log, 'POST /api/token')).toBe(1);
+  // Refreshed before use: Spotify never had to refuse a token.
+  expect(statusCount(log, 'GET /v1/me', 401)).toBe(0);
+  await expectEveryTabSignedIn(pages);
+  await expectAllTabsAdopted(pages, request);
+});
+
+test('a refresh token Spotify no longer accepts signs every tab out once, without retrying', async ({ page, request }) => {
+  const pages = await openTabs(page, 3);
+  await resetLog(request);
+  // Past the refresh token's six months at Spotify: the refresh answers invalid_grant.
+  await control(request, 'clock', { advance_secs: 184 * DAY });
+  await Promise.all(pages.map((p) => p.evaluate(() => window.dispatchEvent(new Event('focus')))));
+  for (const p of pages) {
+    await expect(p.getByTestId('sign-in')).toHaveText('Sign in again');
+    await expect(p.getByTestId('user-name')).toHaveCount(0);
+  }
+  await expect(pages[0].getByTestId('sign-in-again')).toBeVisible();
+  const log = await standInLog(request);
+  expect(count(log, 'POST /api/token')).toBe(1);
+  expect(statusCount(log, 'POST /api/token', 400)).toBe(1);
+  for (const p of pages) expect(await p.evaluate(() => localStorage.getItem('setlist.tokens'))).toBeNull();
+  // The way forward works: signing in again brings the user back.
+  await control(request, 'clock', { offset_secs: 0 });
+  await signIn(pages[0]);
+  await expect(pages[0].getByTestId('user-name')).toHaveText('Alice Fenwick');
+});
+
+test('the header warns from 14 days before the six-month sign-in runs out', async ({ page }) => {
+  await signIn(page);
+  await expect(page.getByTestId('user-name')).toHaveText('Alice Fenwick');
+  await expect(page.getByTestId('expiry-warning')).toHaveCount(0);
+  // 170 days after signing in: 13 days of the 183 left. The access token is long expired by then, so the
+  // profile call refreshes first (Spotify's own clock has not moved, so it still accepts the refresh token).
+  await page.context().clock.setSystemTime(Date.now() + 170 * DAY * 1000);
+  await page.reload();
+  await expect(page.getByTestId('expiry-warning')).toContainText('expires in 13 days');
+  await expect(page.getByTestId('renew-sign-in')).toBeVisible();
+  await expect(page.getByTestId('user-name')).toHaveText('Alice Fenwick');
+});
