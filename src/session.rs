@@ -29,8 +29,9 @@ const SETTLE_MS: u32 = 25;
 type Hook = Rc<dyn Fn(&TokenChange)>;
 
 thread_local! {
-    /// Subscribers of the token-changed hook (the push outbox).
-    static HOOKS: RefCell<Vec<Hook>> = const { RefCell::new(Vec::new()) };
+    /// Subscribers of the token-changed hook (the push outbox), with ids for unsubscribing.
+    static HOOKS: RefCell<Vec<(u64, Hook)>> = const { RefCell::new(Vec::new()) };
+    static NEXT_HOOK: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// This tab's end of the tabs channel, open while the app is mounted.
     static TABS: RefCell<Option<browser::Channel>> = const { RefCell::new(None) };
 }
@@ -107,14 +108,17 @@ pub fn sign_out(session: Session) {
 }
 
 /// Subscribes `hook` to the token-changed hook: it runs every time this tab obtains tokens (a sign-in or a
-/// refresh), once per change; tabs that adopt another tab's tokens do not run it.
+/// refresh), once per change; tabs that adopt another tab's tokens do not run it. Unsubscribed when the calling
+/// component is cleaned up.
 pub fn on_token_change(hook: impl Fn(&TokenChange) + 'static) {
-    HOOKS.with(|h| h.borrow_mut().push(Rc::new(hook)));
+    let id = NEXT_HOOK.with(|n| n.replace(n.get() + 1));
+    HOOKS.with(|h| h.borrow_mut().push((id, Rc::new(hook))));
+    on_cleanup(move || HOOKS.with(|h| h.borrow_mut().retain(|(i, _)| *i != id)));
 }
 
 fn token_changed(change: &TokenChange) {
     // Cloned out first, so a hook may subscribe or fire without a double borrow.
-    let hooks: Vec<Hook> = HOOKS.with(|h| h.borrow().clone());
+    let hooks: Vec<Hook> = HOOKS.with(|h| h.borrow().iter().map(|(_, hook)| hook.clone()).collect());
     for hook in hooks {
         hook(change);
     }
