@@ -1,7 +1,7 @@
 //! The control API under `/__control/`, for tests and `cargo xtask`: read and reset the request log, move the
 //! clock, change settings (token lifetime, refresh rotation, latency), inspect token counts, sign a user in
 //! without the consent page, and list or seed playlists (`POST /__control/playlists` makes one of up to 100,000
-//! catalog tracks for benchmarks). Mounted only when
+//! catalog tracks for benchmarks), and inject faults (`/faults`, `/rate_limit`, see [`crate::faults`]). Mounted only when
 //! [`crate::Options::control`] is set; its own requests are not recorded in the log.
 
 use axum::body::Bytes;
@@ -15,7 +15,83 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::state::Inner;
-use crate::{users, StandIn};
+use crate::{faults, users, StandIn};
+
+/// Installed fault rules: `{"faults": [{id, route, kind, status?, retry_after?, latency_ms?, remaining}]}`.
+async fn faults(State(stand_in): State<StandIn>) -> Json<Value> {
+    Json(json!({ "faults": stand_in.lock().faults.rules() }))
+}
+
+/// Installs a rule (see [`crate::faults`]); answers it with 201.
+async fn add_fault(
+    State(stand_in): State<StandIn>,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    let request: faults::RuleRequest = parse(&body)?;
+    let rule = stand_in
+        .lock()
+        .faults
+        .add(request)
+        .map_err(|message| ControlError(StatusCode::BAD_REQUEST, message))?;
+    Ok((StatusCode::CREATED, Json(rule)).into_response())
+}
+
+async fn clear_faults(State(stand_in): State<StandIn>) -> StatusCode {
+    stand_in.lock().faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+fn rate_limit_view(inner: &Inner) -> Json<Value> {
+    Json(match inner.faults.rate_limit() {
+        Some(limit) => json!({
+            "enabled": true,
+            "window_secs": limit.window_secs,
+            "max_requests": limit.max_requests,
+        }),
+        None => json!({ "enabled": false }),
+    })
+}
+
+async fn rate_limit(State(stand_in): State<StandIn>) -> Json<Value> {
+    rate_limit_view(&stand_in.lock())
+}
+
+/// `window_secs` defaults to Spotify's 30; `max_requests` is required when enabling.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitChange {
+    enabled: bool,
+    window_secs: Option<u64>,
+    max_requests: Option<u64>,
+}
+
+async fn set_rate_limit(
+    State(stand_in): State<StandIn>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
+    let change: RateLimitChange = parse(&body)?;
+    let limit = if change.enabled {
+        let window_secs = change.window_secs.unwrap_or(30);
+        let max_requests = change.max_requests.ok_or_else(|| {
+            ControlError(StatusCode::BAD_REQUEST, "max_requests is required".to_owned())
+        })?;
+        if window_secs == 0 || window_secs > 86_400 || max_requests == 0 {
+            return Err(ControlError(
+                StatusCode::BAD_REQUEST,
+                "window_secs is 1 to 86400 and max_requests at least 1".to_owned(),
+            ));
+        }
+        Some(faults::RateLimit {
+            window_secs,
+            max_requests,
+        })
+    } else {
+        None
+    };
+    let mut inner = stand_in.lock();
+    inner.faults.set_rate_limit(limit);
+    Ok(rate_limit_view(&inner))
+}
 
 /// A minute: more would only make a test hang.
 const MAX_LATENCY_MS: u64 = 60_000;
@@ -32,6 +108,8 @@ pub(crate) fn router() -> Router<StandIn> {
         .route("/state", get(state))
         .route("/tokens", post(mint_tokens))
         .route("/playlists", get(playlists).post(seed_playlist))
+        .route("/faults", get(faults).post(add_fault).delete(clear_faults))
+        .route("/rate_limit", get(rate_limit).post(set_rate_limit))
         .layer(middleware::from_fn(crate::log::trace_only))
         .layer(crate::spotify_cors())
 }

@@ -13,6 +13,7 @@ mod accounts;
 mod catalog;
 mod clock;
 mod control;
+mod faults;
 mod images;
 mod log;
 mod playlists;
@@ -156,6 +157,11 @@ pub fn app(stand_in: StandIn) -> Router {
     let recorded = Router::new()
         .merge(accounts::router())
         .nest("/v1", web_api)
+        // Inside the log, so faulted answers are recorded with their status.
+        .layer(middleware::from_fn_with_state(
+            stand_in.clone(),
+            faults::apply,
+        ))
         .layer(middleware::from_fn_with_state(
             stand_in.clone(),
             log::record,

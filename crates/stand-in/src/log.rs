@@ -23,6 +23,9 @@ pub(crate) struct Entry {
     pub(crate) status: u16,
     /// Unix seconds on the stand-in's clock.
     pub(crate) at: i64,
+    /// The injected fault that produced or changed the answer (`"status"`, `"drop"`, `"rate_limit"`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fault: Option<&'static str>,
 }
 
 #[derive(Debug, Default)]
@@ -71,6 +74,10 @@ pub(crate) async fn record(
     let route = route_of(&request);
     let response = next.run(request).await;
     let status = response.status().as_u16();
+    let fault = response
+        .extensions()
+        .get::<crate::faults::Applied>()
+        .map(|applied| applied.0);
     tracing::info!(%method, route = route.as_deref().unwrap_or("(none)"), status, "request");
     let mut inner = stand_in.lock();
     let at = inner.clock.now();
@@ -80,6 +87,7 @@ pub(crate) async fn record(
         route,
         status,
         at,
+        fault,
     });
     response
 }
@@ -93,7 +101,7 @@ pub(crate) async fn trace_only(request: Request, next: Next) -> Response {
     response
 }
 
-fn route_of(request: &Request) -> Option<String> {
+pub(crate) fn route_of(request: &Request) -> Option<String> {
     let matched = request.extensions().get::<MatchedPath>()?.as_str();
     // A nested router's fallback matches through axum's private catch-all: that is "no route", not a pattern.
     (!matched.contains("__private__")).then(|| matched.to_owned())
@@ -110,6 +118,7 @@ mod tests {
             route: route.map(Into::into),
             status: 200,
             at: 0,
+            fault: None,
         }
     }
 

@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
 use crate::clock::Clock;
+use crate::faults::Faults;
 use crate::log::RequestLog;
 use crate::playlists::Store;
 use crate::{users, Options, TokenResponse};
@@ -75,6 +76,8 @@ pub(crate) struct Inner {
     pub(crate) refresh_tokens: HashMap<String, Grant>,
     pub(crate) log: RequestLog,
     pub(crate) playlists: Store,
+    /// Injected faults and the rate limiter (`/__control/faults`, `/__control/rate_limit`).
+    pub(crate) faults: Faults,
 }
 
 impl Inner {
@@ -94,6 +97,7 @@ impl Inner {
             refresh_tokens: HashMap::new(),
             log: RequestLog::default(),
             playlists: Store::seeded(),
+            faults: Faults::default(),
         }
     }
 
