@@ -2,6 +2,7 @@
 //! Each command first installs what is missing (idempotent, quick when everything is present).
 
 mod bench;
+mod dist;
 mod procs;
 mod tools;
 mod tasks;
@@ -14,6 +15,7 @@ commands:
   run     install what is missing, build, start the Spotify stand-in and the app; print the URL
   test    install what is missing and run every test (native, wasm in headless Chromium, Playwright)
   bench   measure bundle size, load, save cost, scrolling, first render; writes bench/results.md
+  dist    build dist/site (release app, config.json template) and dist/sink-lambda.zip (docs/deploy.md)
   setup   only install what is missing";
 
 fn main() -> ExitCode {
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
         Some("test") => tasks::test(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
         Some("setup") => tools::ensure_all(tools::Needs::everything()),
+        Some("dist") => dist::main(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

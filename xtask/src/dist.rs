@@ -1,0 +1,365 @@
+//! `cargo xtask dist`: the deployable artefacts, and the security headers shared by production and local runs.
+//!
+//! - `dist/site/`: Trunk's release build (hashed asset names), no inline script (see [`externalize_scripts`]), a
+//!   `config.json` template, and `dist/site.upload.txt` telling which Cache-Control each file gets on upload.
+//! - `dist/sink-lambda.zip`: the sink's Lambda binary as `bootstrap` for the `provided.al2023` runtime.
+//!
+//! The Content-Security-Policy is written once, here ([`csp`]): the CloudFormation template (deploy/setlist.json)
+//! must carry exactly the production one (a test checks it), and `cargo xtask run|test` serve a local variant
+//! that differs only by the stand-in's origin (through a generated Trunk config, [`local_trunk_config`]).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::procs::{self, on_path, output};
+use crate::tools::{self, cargo, path_env, root, Needs};
+use crate::Result;
+
+/// Spotify's production services (DESIGN.md, Configuration).
+pub(crate) const SPOTIFY_ACCOUNTS: &str = "https://accounts.spotify.com";
+pub(crate) const SPOTIFY_API: &str = "https://api.spotify.com/v1";
+/// Where Spotify serves cover art and avatars.
+pub(crate) const SPOTIFY_IMAGE_HOSTS: &[&str] = &[
+    "https://i.scdn.co",
+    "https://mosaic.scdn.co",
+    "https://image-cdn-ak.spotifycdn.com",
+    "https://image-cdn-fa.spotifycdn.com",
+];
+/// The CloudFormation template.
+pub(crate) const TEMPLATE: &str = "deploy/setlist.json";
+const CFN_LINT: &str = "cfn-lint==1.51.0";
+
+const USAGE: &str = "usage: cargo xtask dist [--site-only | --lambda-only]
+  writes dist/site/ (release build + config.json template + dist/site.upload.txt) and dist/sink-lambda.zip
+       cargo xtask dist externalize-scripts DIR   (Trunk hook) move inline <script>s of DIR/index.html to files
+       cargo xtask dist headers [ACCOUNTS_BASE API_BASE]   print the security headers (production by default)";
+
+pub(crate) fn main(args: &[String]) -> Result<()> {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["externalize-scripts", dir] => externalize_dir(Path::new(dir)),
+        ["headers"] => {
+            print_headers(&security_headers(SPOTIFY_ACCOUNTS, SPOTIFY_API, &[]));
+            Ok(())
+        }
+        ["headers", accounts, api] => {
+            print_headers(&security_headers(accounts, api, &[origin(accounts)]));
+            Ok(())
+        }
+        [] => dist(true, true),
+        ["--site-only"] => dist(true, false),
+        ["--lambda-only"] => dist(false, true),
+        ["-h" | "--help"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unexpected arguments {args:?}\n{USAGE}")),
+    }
+}
+
+fn print_headers(headers: &[(&'static str, String)]) {
+    for (k, v) in headers {
+        println!("{k}: {v}");
+    }
+}
+
+fn dist(site: bool, lambda: bool) -> Result<()> {
+    let out = root().join("dist");
+    if site {
+        dist_site(&out)?;
+    }
+    if lambda {
+        dist_lambda(&out)?;
+    }
+    println!("xtask: dist ready in {} (upload steps: docs/deploy.md)", out.display());
+    Ok(())
+}
+
+fn dist_site(out: &Path) -> Result<()> {
+    tools::ensure_all(Needs { wasm: true, ..Needs::default() })?;
+    let site = out.join("site");
+    let _ = std::fs::remove_dir_all(&site);
+    std::fs::create_dir_all(out).map_err(|e| format!("creating {}: {e}", out.display()))?;
+    let template = root().join("config.example.json");
+    procs::run(
+        Command::new("trunk")
+            .args(["build", "--release", "--filehash", "true", "--dist"])
+            .arg(&site)
+            .current_dir(root())
+            .env("PATH", path_env())
+            .env("SETLIST_CONFIG", &template),
+    )?;
+    let html = read(&site.join("index.html"))?;
+    if let Some(inline) = inline_script(&html) {
+        return Err(format!("dist/site/index.html still has an inline script, which the CSP blocks: {inline:.80}"));
+    }
+    let files = list_files(&site)?;
+    let plan = upload_plan(&files);
+    let mut text = String::from(
+        "# Cache-Control for each file of dist/site (docs/deploy.md, Upload the site). Hashed names never change\n\
+         # content, so browsers and CloudFront keep them a year; index.html and config.json must be revalidated.\n",
+    );
+    for (file, cache) in &plan {
+        text.push_str(&format!("{file}\t{cache}\n"));
+    }
+    write(&out.join("site.upload.txt"), &text)?;
+    println!("xtask: dist/site: {} files; config.json is the template from config.example.json", files.len());
+    Ok(())
+}
+
+/// Cache-Control for a file of the site: long for names carrying Trunk's content hash, revalidate for the rest.
+pub(crate) fn cache_control(file: &str) -> &'static str {
+    const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+    const REVALIDATE: &str = "no-cache";
+    let name = file.rsplit('/').next().unwrap_or(file);
+    let stem = name.split('.').next().unwrap_or(name);
+    // Trunk appends `-<16 hex>` to the stem (setlist-1a2b3c4d5e6f7a8b_bg.wasm, main-1a2b....css); so does the loader.
+    let hashed = stem.split(['-', '_']).any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()));
+    if hashed && name != "index.html" && name != "config.json" {
+        IMMUTABLE
+    } else {
+        REVALIDATE
+    }
+}
+
+fn upload_plan(files: &[String]) -> Vec<(String, &'static str)> {
+    files.iter().map(|f| (f.clone(), cache_control(f))).collect()
+}
+
+fn list_files(dir: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| format!("listing {}: {e}", d.display()))? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(rel) = path.strip_prefix(dir) {
+                out.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `cargo build --release --bin sink-lambda`, copied to `bootstrap` and zipped (python3's zipfile, else `zip`).
+fn dist_lambda(out: &Path) -> Result<()> {
+    procs::run(
+        Command::new(cargo())
+            .args(["build", "--release", "--package", "setlist-sink", "--bin", "sink-lambda"])
+            .current_dir(root()),
+    )?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
+    let staging = out.join("lambda");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(|e| format!("creating {}: {e}", staging.display()))?;
+    let bootstrap = staging.join("bootstrap");
+    std::fs::copy(target.join("release/sink-lambda"), &bootstrap).map_err(|e| format!("copying sink-lambda: {e}"))?;
+    let zip = out.join("sink-lambda.zip");
+    let _ = std::fs::remove_file(&zip);
+    if on_path("python3") {
+        procs::run(
+            Command::new("python3")
+                .args(["-c", "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n    i = zipfile.ZipInfo('bootstrap'); i.external_attr = 0o100755 << 16; i.compress_type = zipfile.ZIP_DEFLATED\n    z.writestr(i, open(sys.argv[2], 'rb').read())"])
+                .arg(&zip)
+                .arg(&bootstrap),
+        )?;
+    } else {
+        procs::run(Command::new("zip").arg("-j").arg(&zip).arg(&bootstrap))?;
+    }
+    println!("xtask: {} (bootstrap for provided.al2023, {})", zip.display(), std::env::consts::ARCH);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Security headers
+
+/// `scheme://host[:port]` of a URL.
+pub(crate) fn origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    format!("{scheme}://{host}")
+}
+
+/// The Content-Security-Policy for an app whose config points at `accounts_base` and `api_base`; `extra_img`
+/// adds image origins (the stand-in serves its own cover art). No 'unsafe-inline', no 'unsafe-eval': only
+/// 'wasm-unsafe-eval', which compiling the app's WebAssembly needs.
+pub(crate) fn csp(accounts_base: &str, api_base: &str, extra_img: &[String]) -> String {
+    let mut connect = vec!["'self'".to_owned()];
+    for o in [origin(accounts_base), origin(api_base)] {
+        if !connect.contains(&o) {
+            connect.push(o);
+        }
+    }
+    let mut img: Vec<String> = vec!["'self'".to_owned()];
+    img.extend(SPOTIFY_IMAGE_HOSTS.iter().map(|h| (*h).to_owned()));
+    for o in extra_img {
+        if !img.contains(o) {
+            img.push(o.clone());
+        }
+    }
+    [
+        "default-src 'none'".to_owned(),
+        "script-src 'self' 'wasm-unsafe-eval'".to_owned(),
+        "style-src 'self'".to_owned(),
+        format!("img-src {}", img.join(" ")),
+        format!("connect-src {}", connect.join(" ")),
+        "font-src 'self'".to_owned(),
+        "manifest-src 'self'".to_owned(),
+        "object-src 'none'".to_owned(),
+        "base-uri 'none'".to_owned(),
+        // Sign-in leaves by navigation, not by a form; the app's own forms never submit to a server.
+        "form-action 'self'".to_owned(),
+        "frame-ancestors 'none'".to_owned(),
+    ]
+    .join("; ")
+}
+
+/// Every response header the site sends, as CloudFront's response-headers policy does in production. HSTS is
+/// left out locally (plain http on loopback).
+pub(crate) fn security_headers(accounts_base: &str, api_base: &str, extra_img: &[String]) -> Vec<(&'static str, String)> {
+    vec![
+        ("Content-Security-Policy", csp(accounts_base, api_base, extra_img)),
+        ("Referrer-Policy", "no-referrer".into()),
+        ("X-Content-Type-Options", "nosniff".into()),
+        ("X-Frame-Options", "DENY".into()),
+        ("Cross-Origin-Opener-Policy", "same-origin".into()),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()".into()),
+    ]
+}
+
+/// A Trunk config for `trunk serve` that serves the production headers with the local origins: the project's
+/// Trunk.toml with absolute paths (Trunk resolves paths against the config file's folder) plus `[serve.headers]`.
+pub(crate) fn local_trunk_config(name: &str, accounts_base: &str, api_base: &str) -> Result<PathBuf> {
+    let base = read(&root().join("Trunk.toml"))?;
+    let stand_in_images = vec![origin(accounts_base), origin(api_base)];
+    let headers = security_headers(accounts_base, api_base, &stand_in_images);
+    let text = generated_trunk_toml(&base, &root(), &headers)?;
+    let dir = root().join(".setlist").join(name);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let path = dir.join("Trunk.toml");
+    write(&path, &text)?;
+    Ok(path)
+}
+
+fn generated_trunk_toml(base: &str, root: &Path, headers: &[(&'static str, String)]) -> Result<String> {
+    if base.contains("[serve.headers]") {
+        return Err("Trunk.toml already has [serve.headers]; xtask writes them (xtask/src/dist.rs)".into());
+    }
+    let abs = |rel: &str| toml_str(&root.join(rel).to_string_lossy());
+    let mut out = String::from("# Generated by cargo xtask from Trunk.toml: absolute paths, plus the security headers.\n");
+    for line in base.lines() {
+        let t = line.trim_start();
+        if let Some(v) = t.strip_prefix("target = \"").and_then(|v| v.strip_suffix('"')) {
+            out.push_str(&format!("target = {}\n", abs(v)));
+        } else if let Some(list) = t.strip_prefix("ignore = [").and_then(|v| v.strip_suffix(']')) {
+            let items: Vec<String> = list.split(',').map(|s| s.trim().trim_matches('"')).filter(|s| !s.is_empty()).map(abs).collect();
+            out.push_str(&format!("ignore = [{}]\n", items.join(", ")));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push_str("\n[serve.headers]\n");
+    for (k, v) in headers {
+        out.push_str(&format!("{} = {}\n", toml_str(k), toml_str(v)));
+    }
+    Ok(out)
+}
+
+fn toml_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// No inline scripts: Trunk's loader moves to a file
+
+/// The Trunk hook: rewrites `dir/index.html` so that no `<script>` has inline code; each one's code goes to a
+/// content-hashed file next to it.
+fn externalize_dir(dir: &Path) -> Result<()> {
+    let path = dir.join("index.html");
+    let html = read(&path)?;
+    let public_url = std::env::var("TRUNK_PUBLIC_URL").unwrap_or_else(|_| "/".into());
+    let (rewritten, files) = externalize_scripts(&html, &public_url);
+    for (name, code) in &files {
+        write(&dir.join(name), code)?;
+    }
+    write(&path, &rewritten)
+}
+
+/// Moves the code of every inline `<script>` into a file: returns the new HTML and the (file name, code) pairs.
+/// Trunk's `{{__TRUNK_...}}` placeholders (autoreload, filled in by `trunk serve` only inside HTML) become the
+/// page's own location.
+pub(crate) fn externalize_scripts(html: &str, public_url: &str) -> (String, Vec<(String, String)>) {
+    let base = if public_url.ends_with('/') { public_url.to_owned() } else { format!("{public_url}/") };
+    let mut out = String::with_capacity(html.len());
+    let mut files = Vec::new();
+    let mut rest = html;
+    while let Some(start) = find_ci(rest, "<script") {
+        let Some(open_end) = rest[start..].find('>').map(|i| start + i) else { break };
+        let Some(close) = find_ci(&rest[open_end..], "</script>").map(|i| open_end + i) else { break };
+        let attrs = rest[start + "<script".len()..open_end].trim_end_matches('/').trim();
+        let code = &rest[open_end + 1..close];
+        out.push_str(&rest[..start]);
+        if has_src(attrs) || code.trim().is_empty() {
+            out.push_str(&rest[start..close + "</script>".len()]);
+        } else {
+            let module = attrs.contains("module");
+            let code = code
+                .replace("'{{__TRUNK_ADDRESS__}}'", "window.location.host")
+                .replace("`{{__TRUNK_ADDRESS__}}`", "window.location.host")
+                .replace("{{__TRUNK_WS_BASE__}}", &base);
+            let name = format!("{}-{:016x}.js", if module { "boot" } else { "script" }, fnv1a(code.as_bytes()));
+            let sep = if attrs.is_empty() { "" } else { " " };
+            out.push_str(&format!("<script{sep}{attrs} src=\"{base}{name}\"></script>"));
+            files.push((name, code.trim().to_owned() + "\n"));
+        }
+        rest = &rest[close + "</script>".len()..];
+    }
+    out.push_str(rest);
+    (out, files)
+}
+
+/// The first inline script's code, if any (a check on the final index.html).
+pub(crate) fn inline_script(html: &str) -> Option<String> {
+    let (_, files) = externalize_scripts(html, "/");
+    files.into_iter().next().map(|(_, code)| code)
+}
+
+fn has_src(attrs: &str) -> bool {
+    attrs.split_whitespace().any(|a| a.to_ascii_lowercase().starts_with("src="))
+}
+
+fn find_ci(hay: &str, needle: &str) -> Option<usize> {
+    hay.to_ascii_lowercase().find(needle)
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// cfn-lint
+
+/// `cfn-lint` on the CloudFormation template; installs it from PyPI when missing.
+pub(crate) fn cfn_lint() -> Result<()> {
+    if output(Command::new("cfn-lint").arg("--version")).is_none() {
+        procs::run(Command::new("python3").args(["-m", "pip", "install", "--quiet", CFN_LINT]))?;
+        if on_path("pyenv") {
+            procs::run(Command::new("pyenv").arg("rehash"))?;
+        }
+    }
+    procs::run(Command::new("cfn-lint").arg("--").arg(TEMPLATE).current_dir(root()))
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests;
