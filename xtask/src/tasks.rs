@@ -107,11 +107,19 @@ pub(crate) fn start_trunk(ports: &Ports, config: &Path, release: bool, dist: &Pa
         .current_dir(root())
         .env("PATH", path_env())
         .env("SETLIST_CONFIG", config)
+        // The production security headers (CSP included), with the stand-in's origin allowed (xtask/src/dist.rs).
+        .arg("--config")
+        .arg(crate::dist::local_trunk_config(
+            &format!("trunk-{}", ports.app),
+            &ports.stand_in_url(),
+            &format!("{}/v1", ports.stand_in_url()),
+        )?)
         // Same-origin push: /api/* goes to the sink, as CloudFront routes it in production.
         .args(["--proxy-backend", &format!("http://127.0.0.1:{}/api/", ports.sink), "--proxy-rewrite", "/api/"]);
     if release {
         // Tests serve one fixed build: edits made while they run must not trigger a rebuild mid-test.
-        cmd.args(["--release", "--no-autoreload", "--watch", "index.html"]);
+        // (Absolute: Trunk resolves paths against the generated config's folder.)
+        cmd.args(["--release", "--no-autoreload", "--watch"]).arg(root().join("index.html"));
     }
     let mut svc = Service::start("trunk", &mut cmd)?;
     // Trunk answers only once the first build is in dist; a release build takes a few minutes from cold.
@@ -218,7 +226,8 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
 
 fn test_native() -> Result<()> {
     // The web app is tested in the browser (wasm suite); natively, everything else.
-    procs::run(Command::new(cargo()).args(["test", "--workspace", "--exclude", "setlist"]).current_dir(root()))
+    procs::run(Command::new(cargo()).args(["test", "--workspace", "--exclude", "setlist"]).current_dir(root()))?;
+    crate::dist::cfn_lint()
 }
 
 fn test_wasm() -> Result<()> {
