@@ -16,14 +16,17 @@ use crate::Result;
 const RUNS: usize = 2;
 
 pub(crate) fn bench(args: &[String]) -> Result<()> {
-    if let Some(a) = args.first() {
-        return Err(format!("`bench` takes no arguments (got {a})"));
-    }
+    // `cargo xtask bench -- <playwright args>` narrows the browser measurements (e.g. `--grep load`).
+    let extra: &[String] = match args.split_first() {
+        None => &[],
+        Some((dashes, rest)) if dashes == "--" => rest,
+        Some((a, _)) => return Err(format!("`bench` takes only `-- <playwright args>` (got {a})")),
+    };
     tools::ensure_all(Needs { wasm: true, browser: true, playwright: true, python: false })?;
     let mut runs: Vec<Vec<Value>> = Vec::new();
     for run in 1..=RUNS {
         eprintln!("xtask: bench run {run} of {RUNS}");
-        runs.push(one_run(run)?);
+        runs.push(one_run(run, extra)?);
     }
     let table = render(&runs);
     println!("{table}");
@@ -34,7 +37,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn one_run(run: usize) -> Result<Vec<Value>> {
+fn one_run(run: usize, extra: &[String]) -> Result<Vec<Value>> {
     let mut rows = Vec::new();
     // Save cost (and planner time) from core's corpus.
     let out = output(
@@ -67,6 +70,7 @@ fn one_run(run: usize) -> Result<Vec<Value>> {
     procs::run(
         Command::new("npx")
             .args(["playwright", "test", "--config", "bench/bench.config.ts"])
+            .args(extra)
             .current_dir(root().join("tests/e2e"))
             .env("SETLIST_APP_URL", ports.app_url())
             .env("SETLIST_STAND_IN_URL", ports.stand_in_url())
