@@ -254,7 +254,14 @@ fn generated_trunk_toml(base: &str, root: &Path, headers: &[(&'static str, Strin
         if let Some(v) = t.strip_prefix("target = \"").and_then(|v| v.strip_suffix('"')) {
             out.push_str(&format!("target = {}\n", abs(v)));
         } else if let Some(list) = t.strip_prefix("ignore = [").and_then(|v| v.strip_suffix(']')) {
-            let items: Vec<String> = list.split(',').map(|s| s.trim().trim_matches('"')).filter(|s| !s.is_empty()).map(abs).collect();
+            // Trunk refuses to start when an ignored path does not exist (it canonicalizes each one), and a fresh
+            // clone has no `dist/` or `.setlist/`: keep only the paths that exist.
+            let items: Vec<String> = list
+                .split(',')
+                .map(|s| s.trim().trim_matches('"'))
+                .filter(|s| !s.is_empty() && root.join(s).exists())
+                .map(abs)
+                .collect();
             out.push_str(&format!("ignore = [{}]\n", items.join(", ")));
         } else {
             out.push_str(line);

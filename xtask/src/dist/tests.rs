@@ -355,11 +355,13 @@ fn the_local_csp_differs_only_by_the_stand_in_origin() {
 
 #[test]
 fn the_generated_trunk_config_makes_paths_absolute_and_adds_headers() {
-    let base = "[build]\ntarget = \"index.html\"\noffline = true\n\n[watch]\nignore = [\"tests\", \"target\"]\n";
+    let base = "[build]\ntarget = \"index.html\"\noffline = true\n\n[watch]\nignore = [\"tests\", \"no-such-dir\", \"xtask\"]\n";
     let headers = security_headers("http://127.0.0.1:1", "http://127.0.0.1:1/v1", &[]);
-    let out = generated_trunk_toml(base, Path::new("/r"), &headers).unwrap();
-    assert!(out.contains("target = \"/r/index.html\"\n"), "{out}");
-    assert!(out.contains("ignore = [\"/r/tests\", \"/r/target\"]\n"), "{out}");
+    let r = root();
+    let out = generated_trunk_toml(base, &r, &headers).unwrap();
+    assert!(out.contains(&format!("target = \"{}/index.html\"\n", r.display())), "{out}");
+    // A path that does not exist is dropped: Trunk refuses to start on it (a fresh clone has no dist/).
+    assert!(out.contains(&format!("ignore = [\"{0}/tests\", \"{0}/xtask\"]\n", r.display())), "{out}");
     assert!(out.contains("[serve.headers]\n\"Content-Security-Policy\" = \"default-src 'none';"), "{out}");
     assert!(out.contains("\"Referrer-Policy\" = \"no-referrer\"\n"));
     // And it works on the real Trunk.toml.
