@@ -1,7 +1,7 @@
 //! The app's Spotify reads and writes: parallel paging, save through the planner, verification. Requests are
 //! built and responses parsed by core; this module supplies the order, the concurrency and the progress.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use futures::stream::{self, StreamExt};
 use leptos::prelude::GetValue;
@@ -18,6 +18,8 @@ use crate::session::{self, AppError, Session};
 /// Pages fetched at once. Spotify's limit is a rolling 30 s window, not a concurrency cap; 6 keeps a 10,000-item
 /// playlist (200 pages) close to the network bound without bursting.
 const CONCURRENCY: usize = 6;
+/// Re-reads after ambiguous failures within one save before it stops and says so.
+const MAX_REREADS: usize = 3;
 
 fn api(e: ApiError) -> AppError {
     AppError::Api { status: e.status, message: e.message }
@@ -221,7 +223,7 @@ pub(crate) async fn save(session: Session, loaded: &Loaded, editor: &Editor, pro
     let target = editor.target_uris();
     let ops = editor.plan().map_err(|e| AppError::Invalid(e.to_string()))?;
     let change = editor.details_change();
-    let total = ops.len() + usize::from(!change.is_empty());
+    let mut total = ops.len() + usize::from(!change.is_empty());
     let mut done = 0;
     progress(SaveProgress { done, total });
     if !change.is_empty() {
@@ -231,16 +233,54 @@ pub(crate) async fn save(session: Session, loaded: &Loaded, editor: &Editor, pro
         done += 1;
         progress(SaveProgress { done, total });
     }
-    for op in &ops {
-        let (id, op) = (loaded.id.clone(), op.clone());
-        let resp = call(session, move |c, t| playlist::op_request(c, t, &id, &op, None)).await?;
-        playlist::parse_snapshot(resp.status, &resp.body).map_err(api)?;
-        done += 1;
+    let mut ops: VecDeque<_> = ops.into();
+    let mut rereads = 0;
+    // Rows without a URI (unavailable tracks) cannot be matched up again after a re-read; then the conflict path,
+    // which re-applies the user's edits to a fresh copy, takes over.
+    let unavailable = |u: &TrackUri| u.as_str().starts_with("spotify:local:setlist-unavailable:");
+    let replannable = |now: &Loaded| !now.entries.iter().any(|e| e.uri.is_none()) && !target.iter().any(unavailable);
+    loop {
+        while let Some(op) = ops.pop_front() {
+            let id = loaded.id.clone();
+            match call(session, move |c, t| playlist::op_request(c, t, &id, &op, None)).await {
+                Ok(resp) => {
+                    playlist::parse_snapshot(resp.status, &resp.body).map_err(api)?;
+                    done += 1;
+                }
+                // An add, remove or reorder whose answer never came may or may not have been applied: replaying
+                // it could duplicate or misplace tracks. Read what Spotify holds now and plan the rest from there.
+                Err(AppError::Ambiguous) if rereads < MAX_REREADS => {
+                    rereads += 1;
+                    let now = load_playlist(session, loaded.id.as_str(), |_, _| {}).await?;
+                    if !replannable(&now) {
+                        return Err(SaveError::Conflict);
+                    }
+                    let rest = setlist_core::plan(&uris(&now.entries), &target).map_err(|e| AppError::Invalid(e.to_string()))?;
+                    total = done + rest.len();
+                    ops = rest.into();
+                }
+                Err(e) => return Err(e.into()),
+            }
+            progress(SaveProgress { done, total });
+        }
+        let reread = load_playlist(session, loaded.id.as_str(), |_, _| {}).await?;
+        let verified = uris(&reread.entries) == uris_of(&target) && reread.meta == *editor.meta();
+        // Not what was asked for, although every call answered: something replayed a write behind our back (a
+        // browser resends a request by itself when a reused connection closes before the answer). Plan from what
+        // Spotify holds, once more at most.
+        if verified || rereads >= MAX_REREADS || !replannable(&reread) {
+            return Ok(SaveOutcome { loaded: reread, calls: total, replace_calls: replace_cost(target.len()), verified });
+        }
+        rereads += 1;
+        let repair = setlist_core::plan(&uris(&reread.entries), &target).map_err(|e| AppError::Invalid(e.to_string()))?;
+        if repair.is_empty() {
+            // The items match; only the details differ, and those were set with an idempotent call already.
+            return Ok(SaveOutcome { loaded: reread, calls: total, replace_calls: replace_cost(target.len()), verified });
+        }
+        total = done + repair.len();
+        ops = repair.into();
         progress(SaveProgress { done, total });
     }
-    let reread = load_playlist(session, loaded.id.as_str(), |_, _| {}).await?;
-    let verified = uris(&reread.entries) == uris_of(&target) && reread.meta == *editor.meta();
-    Ok(SaveOutcome { loaded: reread, calls: total, replace_calls: replace_cost(target.len()), verified })
 }
 
 #[derive(Clone, Debug)]

@@ -8,6 +8,7 @@ mod components;
 #[allow(unreachable_pub)]
 mod pages;
 pub mod session;
+mod net;
 mod sync;
 
 use leptos::prelude::*;
@@ -41,7 +42,7 @@ fn Shell(config: setlist_core::AppConfig) -> impl IntoView {
         Some(t) => Auth::SignedIn(t),
         None => Auth::SignedOut,
     };
-    let session = Session { config: StoredValue::new(config), auth: RwSignal::new(auth) };
+    let session = Session { config: StoredValue::new(config), auth: RwSignal::new(auth), waiting: RwSignal::new(None) };
     provide_context(session);
     session::connect_tabs(session);
     sync::start(session);

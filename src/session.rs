@@ -50,6 +50,8 @@ pub enum Auth {
 pub struct Session {
     pub config: StoredValue<AppConfig>,
     pub auth: RwSignal<Auth>,
+    /// Requests held back by a rate limit or a retry, for the status line ([`crate::net`]).
+    pub waiting: RwSignal<Option<crate::net::Waiting>>,
 }
 
 /// Everything that can go wrong talking to Spotify, as sentences a user can act on.
@@ -61,6 +63,13 @@ pub enum AppError {
     Api { status: u16, message: String },
     /// Input the app refused before sending anything (an unparsable link, a name that is too long).
     Invalid(String),
+    /// Spotify asked for a longer wait than the app holds a page open for: nothing more is sent until then.
+    RateLimited { resume_in_secs: u64 },
+    /// A change was sent and Spotify's answer never arrived (or was a `5xx`): it may or may not have been applied.
+    /// Never replayed; the caller re-reads and decides.
+    Ambiguous,
+    /// Transient failures went on past the retry policy's attempts.
+    GaveUp(String),
 }
 
 impl std::fmt::Display for AppError {
@@ -71,7 +80,23 @@ impl std::fmt::Display for AppError {
             AppError::SignInAgain(msg) => write!(f, "{msg} Please sign in again."),
             AppError::Api { status, message } => write!(f, "Spotify answered {status}: {message}"),
             AppError::Invalid(msg) => write!(f, "{msg}"),
+            AppError::RateLimited { resume_in_secs } => write!(
+                f,
+                "Spotify asked Setlist to wait {} before sending more requests. Nothing was lost; try again after that.",
+                wait_words(*resume_in_secs)
+            ),
+            AppError::Ambiguous => write!(f, "Spotify did not confirm a change, so Setlist checked the playlist instead of resending it."),
+            AppError::GaveUp(msg) => write!(f, "{msg}"),
         }
+    }
+}
+
+/// "42 s", "12 min", "2 h 5 min".
+fn wait_words(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} s"),
+        120..=3599 => format!("{} min", secs.div_ceil(60)),
+        _ => format!("{} h {} min", secs / 3600, (secs % 3600).div_ceil(60)),
     }
 }
 
@@ -299,17 +324,38 @@ fn expire(session: Session, why: &str) -> AppError {
     AppError::SignInAgain(why.into())
 }
 
-/// Sends a Web API request built by `build` with a valid token; on a 401 refreshes once and retries once.
+/// Sends a Web API request built by `build` with a valid token, under the retry policy ([`crate::net`]); on a
+/// 401 refreshes once and resends once (within the same attempt).
 pub async fn api_call(
     session: Session,
     build: impl Fn(&AppConfig, &AccessToken) -> http::Request<String>,
 ) -> Result<HttpResponse, AppError> {
     let config = session.config.get_value();
-    let token = access_token(session, None).await?;
-    let resp = browser::send(build(&config, &token)).await?;
+    let safety = crate::net::safety_of(&build(&config, &AccessToken::new(String::new())));
+    let ended = crate::net::with_retries(session.waiting, safety, async || {
+        let resp = send_authorized(session, &config, &build).await?;
+        Ok::<_, Option<AppError>>((resp.status, resp.retry_after, resp))
+    })
+    .await?;
+    match ended {
+        crate::net::Ended::Answer(resp) => Ok(resp),
+        crate::net::Ended::WaitTooLong { resume_in_secs } => Err(AppError::RateLimited { resume_in_secs }),
+        crate::net::Ended::Ambiguous => Err(AppError::Ambiguous),
+        crate::net::Ended::GaveUp(why) => Err(AppError::GaveUp(why)),
+    }
+}
+
+/// One attempt: `Err(None)` when the API host could not be reached, `Err(Some(_))` when there is no usable token.
+async fn send_authorized(
+    session: Session,
+    config: &AppConfig,
+    build: &impl Fn(&AppConfig, &AccessToken) -> http::Request<String>,
+) -> Result<HttpResponse, Option<AppError>> {
+    let token = access_token(session, None).await.map_err(Some)?;
+    let resp = browser::send(build(config, &token)).await.map_err(|_| None)?;
     if resp.status != 401 {
         return Ok(resp);
     }
-    let token = access_token(session, Some(&token)).await?;
-    Ok(browser::send(build(&config, &token)).await?)
+    let token = access_token(session, Some(&token)).await.map_err(Some)?;
+    browser::send(build(config, &token)).await.map_err(|_| None)
 }

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use setlist_core::{expiry_warning, me_request, parse_me, Me, SyncStatus};
 
 use crate::session::{self, api_call, AppError, Auth};
+use crate::net::WaitReason;
 use crate::sync::TokenSync;
 use crate::{browser, use_session};
 
@@ -59,6 +60,7 @@ pub fn Header() -> impl IntoView {
                 }}
             </nav>
         </header>
+        <WaitLine/>
         {move || match session.auth.get() {
             Auth::SignedIn(t) => expiry_warning(&t, browser::now_secs()).map(|days| view! {
                 <div class="expiry-notice" role="status" data-testid="expiry-warning">
@@ -68,6 +70,35 @@ pub fn Header() -> impl IntoView {
             }.into_any()),
             Auth::SignInAgain(_) | Auth::SignedOut => None,
         }}
+    }
+}
+
+/// "Spotify asked us to wait 42 s" with a live countdown while requests are held back; nothing otherwise.
+#[component]
+fn WaitLine() -> impl IntoView {
+    let session = use_session();
+    let now = RwSignal::new(js_sys::Date::now());
+    // Ticks only while a wait is shown.
+    Effect::new(move |_| {
+        if session.waiting.get().is_some() {
+            if let Ok(handle) = set_interval_with_handle(move || now.set(js_sys::Date::now()), std::time::Duration::from_millis(250)) {
+                on_cleanup(move || handle.clear());
+            }
+        }
+    });
+    move || {
+        session.waiting.get().map(|w| {
+            let reason = match w.reason {
+                WaitReason::RateLimited => "rate-limited",
+                WaitReason::Unreachable => "retrying",
+            };
+            view! {
+                <div class="wait-notice" role="status" aria-live="polite" data-testid="wait-status" data-reason=reason>
+                    // `now` only ticks; the time is read fresh, so the first frame is right too.
+                    {move || { now.track(); w.text(js_sys::Date::now()) }}
+                </div>
+            }
+        })
     }
 }
 

@@ -117,7 +117,7 @@ pub fn PlaylistPage() -> impl IntoView {
                 {move || read_only.get().map(|why| view! { <p class="notice" data-testid="read-only">{why}</p> })}
                 {move || (phase.get() == Phase::Conflict).then(|| view! {
                     <div class="notice warn" role="alert" data-testid="conflict">
-                        <p>"This playlist changed on Spotify since you opened it. Nothing was saved."</p>
+                        <p>"Spotify's copy of this playlist is not the one you started from: it changed elsewhere, or a save was interrupted. Setlist did not overwrite it; your edits are kept."</p>
                         <button class="button primary" data-testid="reload-keep" on:click=move |_| load(true)>"Reload and re-apply my edits"</button>
                         <button class="button" on:click=move |_| load(false)>"Reload and discard my edits"</button>
                     </div>
@@ -403,12 +403,18 @@ fn TrackList(editor: RwSignal<Option<Editor>>, selected: RwSignal<HashSet<u64>>,
                 viewport.set(el.client_height() as f64);
             }>
             <div class="vlist-inner" style:height=move || format!("{}px", len.get() as f64 * ROW_H)>
-                {move || {
-                    let (start, end) = window.get();
-                    let rows: Vec<(usize, u64, PlaylistEntry)> = editor.with(|e| e.as_ref().map(|e| {
-                        e.rows()[start..end].iter().enumerate().map(|(o, r)| (start + o, r.key, r.entry.clone())).collect()
-                    }).unwrap_or_default());
-                    rows.into_iter().map(|(i, key, entry)| {
+                // Keyed by (row, position, name): scrolling creates only the rows that come into view and drops the ones
+                // that leave; the rest of the window stays in the DOM untouched.
+                <For
+                    each=move || {
+                        let (start, end) = window.get();
+                        editor.with(|e| e.as_ref().map(|e| {
+                            e.rows()[start..end].iter().enumerate().map(|(o, r)| (start + o, r.key, r.entry.clone())).collect::<Vec<(usize, u64, PlaylistEntry)>>()
+                        }).unwrap_or_default())
+                    }
+                    // The name too: a reloaded editor reuses row keys, and pasted rows get their names after a save.
+                    key=|(i, key, entry)| (*key, *i, entry.name.clone())
+                    children=move |(i, key, entry)| {
                         let is_sel = move || selected.with(|s| s.contains(&key));
                         view! {
                             <div class="row" role="option" data-testid="track-row" data-key=key.to_string() data-index=i.to_string()
@@ -447,8 +453,8 @@ fn TrackList(editor: RwSignal<Option<Editor>>, selected: RwSignal<HashSet<u64>>,
                                 <span class="dur">{format_duration(entry.duration_ms)}</span>
                             </div>
                         }
-                    }).collect_view()
-                }}
+                    }
+                />
             </div>
         </div>
     }

@@ -3,6 +3,7 @@
 
 mod bench;
 mod dist;
+mod fuzz;
 mod procs;
 mod tools;
 mod tasks;
@@ -15,6 +16,7 @@ commands:
   run     install what is missing, build, start the Spotify stand-in and the app; print the URL
   test    install what is missing and run every test (native, wasm in headless Chromium, Playwright)
   bench   measure bundle size, load, save cost, scrolling, first render; writes bench/results.md
+  fuzz    run every fuzz target for 10 minutes each (--secs N to change); writes .setlist/fuzz/results.md
   dist    build dist/site (release app, config.json template) and dist/sink-lambda.zip (docs/deploy.md)
   setup   only install what is missing";
 
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(&args[1..]),
         Some("setup") => tools::ensure_all(tools::Needs::everything()),
         Some("dist") => dist::main(&args[1..]),
+        Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

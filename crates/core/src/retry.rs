@@ -55,8 +55,11 @@ impl Op {
 /// Limits of the retry loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included. At least 1.
+    /// Attempts in all, the first included, when failures are network errors or `5xx`. At least 1.
     pub max_attempts: u32,
+    /// Attempts in all while Spotify answers `429`: each wait is the one Spotify asked for (or a backoff), so a
+    /// busy rolling window is waited out calmly instead of failing after a handful of tries.
+    pub max_rate_limited_attempts: u32,
     /// Backoff ceiling of the first retry; it doubles per attempt.
     pub base_ms: u64,
     /// Largest backoff ceiling.
@@ -66,10 +69,12 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// Five attempts, 500 ms doubling to 30 s (Spotify's rolling window), waits of up to two minutes.
+    /// Five attempts (thirty while rate limited), 500 ms doubling to 30 s (Spotify's rolling window), waits of up
+    /// to two minutes.
     fn default() -> Self {
         Self {
             max_attempts: 5,
+            max_rate_limited_attempts: 30,
             base_ms: 500,
             max_backoff_ms: 30_000,
             retry_after_cap_secs: 120,
@@ -176,7 +181,9 @@ pub fn decide(
                 Some(secs) if secs > policy.retry_after_cap_secs => Decision::WaitTooLong {
                     resume_in_secs: secs,
                 },
-                _ if exhausted => Decision::Fail(FailReason::Exhausted { attempts: attempt }),
+                _ if attempt >= policy.max_rate_limited_attempts.max(1) => {
+                    Decision::Fail(FailReason::Exhausted { attempts: attempt })
+                }
                 Some(secs) => Decision::RetryAfter(secs.saturating_mul(1000)),
                 None => Decision::RetryAfter(backoff),
             }
@@ -309,8 +316,11 @@ mod tests {
         // Even the last attempt reports a long wait rather than a bare failure.
         let d = decide(&p, 5, Outcome::Status(429, Some(3_600)), Safety::Idempotent, 0.9);
         assert_eq!(d, Decision::WaitTooLong { resume_in_secs: 3_600 });
+        // A rate limit is waited out longer than other failures, but not forever.
         let d = decide(&p, 5, Outcome::Status(429, Some(1)), Safety::Idempotent, 0.9);
-        assert_eq!(d, Decision::Fail(FailReason::Exhausted { attempts: 5 }));
+        assert_eq!(d, Decision::RetryAfter(1_000));
+        let d = decide(&p, p.max_rate_limited_attempts, Outcome::Status(429, Some(1)), Safety::Idempotent, 0.9);
+        assert_eq!(d, Decision::Fail(FailReason::Exhausted { attempts: p.max_rate_limited_attempts }));
     }
 
     #[test]
@@ -375,9 +385,10 @@ mod tests {
     }
 
     fn any_policy() -> impl Strategy<Value = RetryPolicy> {
-        (1u32..10, 0u64..10_000, 0u64..1_000_000, 0u64..100_000).prop_map(
-            |(max_attempts, base_ms, max_backoff_ms, retry_after_cap_secs)| RetryPolicy {
+        (1u32..10, 1u32..40, 0u64..10_000, 0u64..1_000_000, 0u64..100_000).prop_map(
+            |(max_attempts, max_rate_limited_attempts, base_ms, max_backoff_ms, retry_after_cap_secs)| RetryPolicy {
                 max_attempts,
+                max_rate_limited_attempts,
                 base_ms,
                 max_backoff_ms,
                 retry_after_cap_secs,
@@ -418,7 +429,7 @@ mod tests {
             let d = decide(&p, attempt, Outcome::Status(429, Some(secs)), safety, jitter);
             if secs > p.retry_after_cap_secs {
                 prop_assert_eq!(d, Decision::WaitTooLong { resume_in_secs: secs });
-            } else if attempt >= p.max_attempts {
+            } else if attempt >= p.max_rate_limited_attempts {
                 prop_assert_eq!(d, Decision::Fail(FailReason::Exhausted { attempts: attempt }));
             } else {
                 prop_assert_eq!(d, Decision::RetryAfter(secs.saturating_mul(1000)));

@@ -14,6 +14,11 @@ impl Clock {
         real_now().saturating_add(self.offset_secs)
     }
 
+    /// Unix milliseconds as the stand-in sees them (the rate limiter's and the request log's precision).
+    pub(crate) fn now_ms(&self) -> i64 {
+        real_now_ms().saturating_add(self.offset_secs.saturating_mul(1000))
+    }
+
     pub(crate) fn offset_secs(&self) -> i64 {
         self.offset_secs
     }
@@ -24,6 +29,13 @@ impl Clock {
 
     pub(crate) fn advance(&mut self, secs: i64) {
         self.offset_secs = self.offset_secs.saturating_add(secs);
+    }
+}
+
+fn real_now_ms() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
+        Err(_) => 0,
     }
 }
 

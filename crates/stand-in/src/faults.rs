@@ -51,8 +51,11 @@ pub(crate) enum Kind {
         #[serde(skip_serializing_if = "Option::is_none")]
         retry_after: Option<u64>,
     },
-    /// Closes the connection without an answer.
+    /// Closes the connection without an answer; the request is not handled.
     Drop,
+    /// Handles the request (a write is applied), then closes the connection without the answer: the client
+    /// cannot tell this from [`Kind::Drop`].
+    DropAfter,
     /// Answers normally, but the body arrives in pieces spread over `latency_ms`.
     SlowBody { latency_ms: u64 },
     /// Revokes every access and refresh token, then handles the request (which then fails as revoked).
@@ -66,6 +69,7 @@ impl Kind {
             Kind::Status { .. } => "status",
             Kind::StatusNoCors { .. } => "status_no_cors",
             Kind::Drop => "drop",
+            Kind::DropAfter => "drop_after",
             Kind::SlowBody { .. } => "slow_body",
             Kind::RevokeTokens => "revoke_tokens",
         }
@@ -167,13 +171,14 @@ impl RuleRequest {
                 retry_after: self.retry_after,
             },
             "drop" => Kind::Drop,
+            "drop_after" => Kind::DropAfter,
             "slow_body" => Kind::SlowBody {
                 latency_ms: latency_ms()?,
             },
             "revoke_tokens" => Kind::RevokeTokens,
             other => {
                 return Err(format!(
-                    "unknown kind {other:?}: latency, status, status_no_cors, drop, slow_body, revoke_tokens"
+                    "unknown kind {other:?}: latency, status, status_no_cors, drop, drop_after, slow_body, revoke_tokens"
                 ))
             }
         };
@@ -199,7 +204,7 @@ pub(crate) struct Faults {
     rules: Vec<Rule>,
     next_id: u64,
     rate_limit: Option<RateLimit>,
-    /// Per client (its `Authorization` header, or `""`), the stand-in times of the requests in the window.
+    /// Per client (its `Authorization` header, or `""`), the stand-in times (ms) of the requests in the window.
     windows: HashMap<String, VecDeque<i64>>,
 }
 
@@ -246,27 +251,31 @@ impl Faults {
         Some(kind)
     }
 
-    /// Counts a request from `client` at `now`; `Err(retry_after_secs)` when its window is full (the request is
-    /// then not counted). `Retry-After` is the time until the oldest request in the window leaves it.
-    fn admit(&mut self, client: &str, now: i64) -> Result<(), u64> {
+    /// Counts a request from `client` at `now_ms`; `Err(retry_after_secs)` when its window is full (the request is
+    /// then not counted). `Retry-After` is the time until the oldest request in the window leaves it, rounded up
+    /// to whole seconds as the header carries it: a client that waits exactly that long is admitted.
+    fn admit(&mut self, client: &str, now_ms: i64) -> Result<(), u64> {
         let Some(limit) = self.rate_limit else {
             return Ok(());
         };
-        let window = i64::try_from(limit.window_secs).unwrap_or(i64::MAX);
+        let window = i64::try_from(limit.window_secs)
+            .unwrap_or(i64::MAX / 1000)
+            .saturating_mul(1000);
         let times = self.windows.entry(client.to_owned()).or_default();
         while times
             .front()
-            .is_some_and(|&at| at.saturating_add(window) <= now)
+            .is_some_and(|&at| at.saturating_add(window) <= now_ms)
         {
             times.pop_front();
         }
         if (times.len() as u64) < limit.max_requests {
-            times.push_back(now);
+            times.push_back(now_ms);
             return Ok(());
         }
-        let oldest = times.front().copied().unwrap_or(now);
-        let wait = oldest.saturating_add(window).saturating_sub(now).max(1);
-        Err(u64::try_from(wait).unwrap_or(1))
+        let oldest = times.front().copied().unwrap_or(now_ms);
+        let wait_ms = oldest.saturating_add(window).saturating_sub(now_ms).max(1);
+        let secs = (wait_ms + 999) / 1000;
+        Err(u64::try_from(secs).unwrap_or(1))
     }
 }
 
@@ -288,9 +297,9 @@ pub(crate) async fn apply(State(stand_in): State<StandIn>, request: Request, nex
     let (kind, admitted) = {
         let mut inner = stand_in.lock();
         let kind = inner.faults.take(&method, route.as_deref(), &path);
-        let now = inner.clock.now();
+        let now_ms = inner.clock.now_ms();
         let admitted = if kind.is_none() && path.starts_with("/v1/") {
-            inner.faults.admit(&client, now)
+            inner.faults.admit(&client, now_ms)
         } else {
             Ok(())
         };
@@ -322,6 +331,10 @@ pub(crate) async fn apply(State(stand_in): State<StandIn>, request: Request, nex
             retry_after,
         } => error_response(*status, *retry_after, false),
         Kind::Drop => dropped(),
+        Kind::DropAfter => {
+            let _applied = next.run(request).await;
+            dropped()
+        }
         Kind::SlowBody { latency_ms } => {
             let response = next.run(request).await;
             trickle(response, *latency_ms).await
@@ -351,6 +364,10 @@ fn error_response(status: u16, retry_after: Option<u64>, cors: bool) -> Response
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("retry-after"),
         );
     }
     response
@@ -453,12 +470,16 @@ mod tests {
             window_secs: 30,
             max_requests: 2,
         }));
-        assert_eq!(faults.admit("a", 100), Ok(()));
-        assert_eq!(faults.admit("a", 110), Ok(()));
-        assert_eq!(faults.admit("a", 115), Err(15));
+        assert_eq!(faults.admit("a", 100_000), Ok(()));
+        assert_eq!(faults.admit("a", 110_000), Ok(()));
+        assert_eq!(faults.admit("a", 115_000), Err(15));
         // Another client has its own window.
-        assert_eq!(faults.admit("b", 115), Ok(()));
-        assert_eq!(faults.admit("a", 130), Ok(()));
-        assert_eq!(faults.admit("a", 131), Err(9));
+        assert_eq!(faults.admit("b", 115_000), Ok(()));
+        assert_eq!(faults.admit("a", 130_000), Ok(()));
+        assert_eq!(faults.admit("a", 131_000), Err(9));
+        // Retry-After rounds up: waiting exactly that long is admitted, a millisecond less is not.
+        assert_eq!(faults.admit("a", 139_600), Err(1));
+        assert_eq!(faults.admit("a", 139_999), Err(1));
+        assert_eq!(faults.admit("a", 140_000), Ok(()));
     }
 }

@@ -197,6 +197,8 @@ fn spotify_cors() -> CorsLayer {
             Method::OPTIONS,
         ])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        // Without this a page could not read how long a 429 asks it to wait.
+        .expose_headers([header::RETRY_AFTER])
         .max_age(Duration::from_secs(604_800))
 }
 

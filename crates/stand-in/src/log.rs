@@ -21,8 +21,13 @@ pub(crate) struct Entry {
     /// The route pattern that answered (`/v1/me`), `null` when none matched.
     pub(crate) route: Option<String>,
     pub(crate) status: u16,
-    /// Unix seconds on the stand-in's clock.
+    /// Unix seconds on the stand-in's clock, when the answer was ready.
     pub(crate) at: i64,
+    /// Unix milliseconds on the stand-in's clock, when the request arrived (before any fault or handler ran).
+    pub(crate) received_ms: i64,
+    /// The answer's `Retry-After` in seconds, when it had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) retry_after: Option<u64>,
     /// The injected fault that produced or changed the answer (`"status"`, `"drop"`, `"rate_limit"`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) fault: Option<&'static str>,
@@ -72,8 +77,14 @@ pub(crate) async fn record(
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let route = route_of(&request);
+    let received_ms = stand_in.lock().clock.now_ms();
     let response = next.run(request).await;
     let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(axum::http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
     let fault = response
         .extensions()
         .get::<crate::faults::Applied>()
@@ -87,6 +98,8 @@ pub(crate) async fn record(
         route,
         status,
         at,
+        received_ms,
+        retry_after,
         fault,
     });
     response
@@ -118,6 +131,8 @@ mod tests {
             route: route.map(Into::into),
             status: 200,
             at: 0,
+            received_ms: 0,
+            retry_after: None,
             fault: None,
         }
     }

@@ -293,3 +293,44 @@ async fn drop_closes_the_connection_without_an_answer() {
     assert!(String::from_utf8_lossy(&received).starts_with("HTTP/1.1 200"));
     server.abort();
 }
+
+#[tokio::test]
+async fn drop_after_applies_the_write_then_withholds_the_answer() {
+    let harness = Harness::new();
+    let token = harness.token(
+        "alice.setlist",
+        "playlist-read-private playlist-modify-private playlist-modify-public",
+    );
+    let (status, created) = harness
+        .call_json(
+            Method::POST,
+            "/v1/me/playlists",
+            &token,
+            Some(json!({"name": "drop_after", "public": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = created["id"].as_str().unwrap().to_owned();
+    add_fault(
+        &harness,
+        json!({"route": "POST /v1/playlists/{id}/items", "kind": "drop_after", "count": 1}),
+    )
+    .await;
+    let found = harness
+        .get_ok("/v1/search?q=love&type=track&limit=1", &token)
+        .await;
+    let uri = found["tracks"]["items"][0]["uri"].as_str().unwrap();
+    let response = harness
+        .call(
+            Method::POST,
+            &format!("/v1/playlists/{id}/items"),
+            &token,
+            Some(json!({"uris": [uri]})),
+        )
+        .await;
+    // The body fails: over a real connection the client sees it closed without an answer.
+    assert!(response.into_body().collect().await.is_err());
+    assert_eq!(last_log_entry(&harness).await["fault"], "drop_after");
+    // ...yet the write happened.
+    assert_eq!(harness.uris(&id, &token).await, vec![uri.to_owned()]);
+}

@@ -1,0 +1,164 @@
+//! Every Web API request goes through core's one retry policy ([`setlist_core::retry`]) here: `Retry-After` is
+//! honoured (beyond the cap the user is told when work can resume), an opaque network failure on the API host is
+//! treated as a possible hidden `429` and backed off with jitter, `5xx` and network failures are retried only for
+//! requests that are safe to repeat, and every request of the tab waits behind one shared [`Gate`], so parallel
+//! paging slows down together. What is happening is shown through [`Waiting`].
+
+use std::cell::{Cell, RefCell};
+
+use leptos::prelude::*;
+use setlist_core::retry::{self, decide, Decision, Gate, Outcome, RetryPolicy, Safety};
+
+use crate::browser;
+
+thread_local! {
+    /// No request of this tab leaves before the gate's instant (`Date.now()` milliseconds).
+    static GATE: RefCell<Gate> = RefCell::new(Gate::default());
+    /// Requests currently waiting (at the gate or for their own retry), for the status line.
+    static WAITERS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Why requests are held back, for the status line under the header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitReason {
+    /// Spotify answered `429` with `Retry-After`.
+    RateLimited,
+    /// Spotify could not be reached (maybe a `429` without CORS headers) or answered `5xx`.
+    Unreachable,
+}
+
+/// A wait in progress: what it is for and when it ends.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Waiting {
+    pub reason: WaitReason,
+    /// `Date.now()` milliseconds when requests resume.
+    pub until_ms: f64,
+}
+
+impl Waiting {
+    /// Whole seconds left, rounded up (the countdown shows "1 s" until the very end).
+    pub fn secs_left(&self, now_ms: f64) -> u64 {
+        ((self.until_ms - now_ms).max(0.0) / 1000.0).ceil() as u64
+    }
+
+    pub fn text(&self, now_ms: f64) -> String {
+        let secs = self.secs_left(now_ms);
+        match self.reason {
+            WaitReason::RateLimited => format!("Spotify asked us to wait {secs} s. Resuming by itself…"),
+            WaitReason::Unreachable => format!("Spotify is not answering right now. Retrying in {secs} s…"),
+        }
+    }
+}
+
+/// Waits shorter than this are not worth a status line.
+const SHOW_FROM_MS: f64 = 900.0;
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+fn jitter() -> f64 {
+    f64::from(browser::random_u32()) / (f64::from(u32::MAX) + 1.0)
+}
+
+/// Whether a request may be resent after an ambiguous failure: core's rule, from the request itself (a
+/// `PUT .../items` with `range_start` is a reorder).
+pub(crate) fn safety_of(req: &http::Request<String>) -> Safety {
+    let is_reorder = req.method() == http::Method::PUT
+        && req.uri().path().ends_with("/items")
+        && req.body().contains("\"range_start\"");
+    retry::safety(req.method(), is_reorder)
+}
+
+/// Sleeps until `until_ms`, showing the wait in `status` while it is long enough to notice.
+async fn wait_until(status: RwSignal<Option<Waiting>>, reason: WaitReason, until_ms: f64) {
+    WAITERS.with(|w| w.set(w.get() + 1));
+    loop {
+        let left = until_ms - now_ms();
+        if left <= 0.0 {
+            break;
+        }
+        if left >= SHOW_FROM_MS {
+            let shown = status.get_untracked();
+            // The longest wait wins the status line; a rate limit outranks a blip of the same length.
+            if shown.is_none_or(|s| s.until_ms < until_ms || (s.until_ms == until_ms && reason == WaitReason::RateLimited)) {
+                status.set(Some(Waiting { reason, until_ms }));
+            }
+        }
+        browser::sleep_ms(left.clamp(1.0, 1000.0) as u32).await;
+    }
+    let left = WAITERS.with(|w| {
+        w.set(w.get().saturating_sub(1));
+        w.get()
+    });
+    if left == 0 {
+        status.set(None);
+    }
+}
+
+/// Holds a request until the shared gate opens.
+async fn pass_gate(status: RwSignal<Option<Waiting>>) {
+    loop {
+        let until = GATE.with(|g| g.borrow().not_before_ms) as f64;
+        if until <= now_ms() {
+            return;
+        }
+        wait_until(status, WaitReason::RateLimited, until).await;
+    }
+}
+
+/// What a request ended with, once the policy has had its say.
+pub(crate) enum Ended<T> {
+    /// A final answer (success or an error a retry cannot change).
+    Answer(T),
+    /// Spotify asked for a wait longer than the policy's cap.
+    WaitTooLong { resume_in_secs: u64 },
+    /// A change that may or may not have been applied: re-read, then decide.
+    Ambiguous,
+    /// Given up after repeated transient failures; a sentence for the user.
+    GaveUp(String),
+}
+
+/// Runs `attempt` under the retry policy. `attempt` returns the HTTP status and `Retry-After` of an answer
+/// (`Ok`), or `Err(None)` for a network failure on the API host, or `Err(Some(e))` for an error that is final as
+/// it is (no token, a sign-in that ended).
+pub(crate) async fn with_retries<T, E>(
+    status: RwSignal<Option<Waiting>>,
+    safety: Safety,
+    mut attempt: impl AsyncFnMut() -> Result<(u16, Option<u64>, T), Option<E>>,
+) -> Result<Ended<T>, E> {
+    let policy = RetryPolicy::default();
+    let mut n = 0u32;
+    loop {
+        n += 1;
+        pass_gate(status).await;
+        let (outcome, answer) = match attempt().await {
+            Ok((code, retry_after, value)) => (Outcome::Status(code, retry_after), Some(value)),
+            Err(None) => (Outcome::NetworkError { api_host: true }, None),
+            Err(Some(e)) => return Err(e),
+        };
+        let decision = decide(&policy, n, outcome, safety, jitter());
+        let now = now_ms();
+        GATE.with(|g| g.borrow_mut().observe(now as u64, outcome, decision));
+        let reason = match outcome {
+            Outcome::Status(429, _) => WaitReason::RateLimited,
+            _ => WaitReason::Unreachable,
+        };
+        match decision {
+            Decision::Done => {
+                if let Some(value) = answer {
+                    return Ok(Ended::Answer(value));
+                }
+                // A network failure is never final for the policy; stay safe if that ever changes.
+                return Ok(Ended::GaveUp("Spotify could not be reached.".into()));
+            }
+            Decision::RetryAfter(ms) => wait_until(status, reason, now + ms as f64).await,
+            Decision::WaitTooLong { resume_in_secs } => return Ok(Ended::WaitTooLong { resume_in_secs }),
+            Decision::ReReadThenDecide { after_ms } => {
+                wait_until(status, reason, now + after_ms as f64).await;
+                return Ok(Ended::Ambiguous);
+            }
+            Decision::Fail(reason) => return Ok(Ended::GaveUp(reason.to_string())),
+        }
+    }
+}
