@@ -1,6 +1,6 @@
 """Push load on the sink: N identical, valid pushes at a fixed 200/s on one keep-alive connection, for
 `cargo xtask bench`. After the first write each push is the steady state (allow-list answer cached, chain
-unchanged). usage: sink_load.py STAND_IN_URL SINK_PORT [N]; prints one JSON line."""
+unchanged). usage: sink_load.py STAND_IN_URL SINK_PORT [N] [STORE]; prints one JSON line."""
 import hashlib, http.client, json, sys, time, urllib.request
 standin, sink = sys.argv[1], int(sys.argv[2])
 tok = json.load(urllib.request.urlopen(urllib.request.Request(f"{standin}/__control/tokens", data=json.dumps({"user_id":"alice.setlist"}).encode(), headers={"content-type":"application/json"})))
@@ -20,4 +20,5 @@ for i in range(N):
     lat.append((t1-t0)*1000); statuses[r.status] = statuses.get(r.status,0)+1
 el = time.perf_counter()-t_start
 lat.sort()
-print(json.dumps({"metric":"sink","n":N,"rate_per_s":round(N/el,1),"p50_ms":round(lat[N//2],3),"p99_ms":round(lat[int(N*0.99)],3),"max_ms":round(lat[-1],3),"statuses":statuses}))
+store = sys.argv[4] if len(sys.argv) > 4 else "file"
+print(json.dumps({"metric":"sink","store":store,"n":N,"rate_per_s":round(N/el,1),"p50_ms":round(lat[N//2],3),"p99_ms":round(lat[int(N*0.99)],3),"max_ms":round(lat[-1],3),"statuses":statuses}))

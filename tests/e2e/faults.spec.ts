@@ -74,6 +74,7 @@ test('a long Retry-After shows a countdown, and the page recovers by itself', as
   expect(first).toBeLessThanOrEqual(8);
   // It counts down.
   await expect(wait).toContainText(`wait ${first - 2} s`, { timeout: 4_000 });
+  await page.screenshot({ path: 'test-results/screens/rate-limited-countdown-1280x720.png' });
   // Then the load finishes without the user doing anything, and the line goes away.
   await expect(page.getByTestId('item-count')).toHaveText('120 items', { timeout: 15_000 });
   await expect(wait).toBeHidden();
