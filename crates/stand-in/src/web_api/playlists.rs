@@ -280,20 +280,25 @@ pub(super) async fn items(
     let offset = params.offset(usize::MAX)?;
     let fields = params.fields()?;
     let render = Render::new(&base);
-    let page = {
+    // Only the page's entries are copied under the lock; rendering happens outside it.
+    let (playlist_id, entries, total) = {
         let inner = stand_in.lock();
         let store = &inner.playlists;
         let playlist = find(store, &id)?;
         require_items_access(store, playlist, &auth)?;
         require_read_scope(&auth, playlist)?;
-        render.items_page(
-            playlist,
-            offset,
-            limit,
-            params.wants_episodes(),
-            &params.carried(CARRIED),
-        )
+        let entries: Vec<_> = playlist.entries.iter().skip(offset).take(limit).copied().collect();
+        (playlist.id.clone(), entries, playlist.entries.len())
     };
+    let page = render.items_page_of(
+        &playlist_id,
+        &entries,
+        offset,
+        limit,
+        total,
+        params.wants_episodes(),
+        &params.carried(CARRIED),
+    );
     Ok(Json(filter(page, fields.as_ref())))
 }
 

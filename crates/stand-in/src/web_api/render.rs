@@ -364,20 +364,31 @@ impl<'a> Render<'a> {
         episodes: bool,
         carried: &str,
     ) -> Value {
-        let items: Vec<Value> = playlist
-            .entries
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|entry| self.entry(entry, episodes))
-            .collect();
+        let page: Vec<Entry> = playlist.entries.iter().skip(offset).take(limit).copied().collect();
+        self.items_page_of(&playlist.id, &page, offset, limit, playlist.entries.len(), episodes, carried)
+    }
+
+    /// [`Render::items_page`] from the page's entries, copied out of the store: handlers render outside the
+    /// stand-in's lock, so parallel page requests are not served one at a time.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn items_page_of(
+        &self,
+        playlist_id: &str,
+        page: &[Entry],
+        offset: usize,
+        limit: usize,
+        total: usize,
+        episodes: bool,
+        carried: &str,
+    ) -> Value {
+        let items: Vec<Value> = page.iter().map(|entry| self.entry(entry, episodes)).collect();
         paging(
-            &format!("{}/playlists/{}/items", self.api, playlist.id),
+            &format!("{}/playlists/{}/items", self.api, playlist_id),
             carried,
             items,
             offset,
             limit,
-            playlist.entries.len(),
+            total,
         )
     }
 }
