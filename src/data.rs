@@ -132,10 +132,19 @@ async fn snapshot(session: Session, id: &PlaylistId) -> Result<Option<SnapshotId
 /// Loads metadata and every item, and checks that the playlist did not change while its pages came in.
 pub(crate) async fn load_playlist(session: Session, id: &str, progress: impl Fn(usize, usize) + Copy) -> Result<Loaded, AppError> {
     let id = PlaylistId::parse(id).map_err(|e| AppError::Invalid(format!("This is not a playlist address: {e}")))?;
-    let me = my_id(session).await?;
+    let mut me = None;
     for _attempt in 0..3 {
         let pid = id.clone();
-        let resp = session::api_call(session, move |c, t| playlist::playlist_request(c, t, &pid, Some(PLAYLIST_FIELDS))).await?;
+        let details = session::api_call(session, move |c, t| playlist::playlist_request(c, t, &pid, Some(PLAYLIST_FIELDS)));
+        // Who the user is and what the playlist is, in one round trip.
+        let resp = if me.is_some() {
+            details.await?
+        } else {
+            let (who, resp) = futures::join!(my_id(session), details);
+            me = Some(who?);
+            resp?
+        };
+        let me = me.as_deref().unwrap_or_default();
         let pl = playlist::parse_playlist(resp.status, &resp.body).map_err(api)?;
         let s = pl.summary;
         let owner = s.owner.display_name.clone().or_else(|| s.owner.id.as_ref().map(|u| u.as_str().to_owned())).unwrap_or_default();
