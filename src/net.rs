@@ -42,11 +42,20 @@ impl Waiting {
     }
 
     pub fn text(&self, now_ms: f64) -> String {
-        let secs = self.secs_left(now_ms);
+        let left = wait_words(self.secs_left(now_ms));
         match self.reason {
-            WaitReason::RateLimited => format!("Spotify asked us to wait {secs} s. Resuming by itself…"),
-            WaitReason::Unreachable => format!("Spotify is not answering right now. Retrying in {secs} s…"),
+            WaitReason::RateLimited => format!("Spotify asked us to wait {left}. Resuming by itself…"),
+            WaitReason::Unreachable => format!("Spotify is not answering right now. Retrying in {left}…"),
         }
+    }
+}
+
+/// "42 s", "12 min", "2 h 5 min".
+pub(crate) fn wait_words(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} s"),
+        120..=3599 => format!("{} min", secs.div_ceil(60)),
+        _ => format!("{} h {} min", secs / 3600, (secs % 3600).div_ceil(60)),
     }
 }
 

@@ -83,20 +83,11 @@ impl std::fmt::Display for AppError {
             AppError::RateLimited { resume_in_secs } => write!(
                 f,
                 "Spotify asked Setlist to wait {} before sending more requests. Nothing was lost; try again after that.",
-                wait_words(*resume_in_secs)
+                crate::net::wait_words(*resume_in_secs)
             ),
             AppError::Ambiguous => write!(f, "Spotify did not confirm a change, so Setlist checked the playlist instead of resending it."),
             AppError::GaveUp(msg) => write!(f, "{msg}"),
         }
-    }
-}
-
-/// "42 s", "12 min", "2 h 5 min".
-fn wait_words(secs: u64) -> String {
-    match secs {
-        0..=119 => format!("{secs} s"),
-        120..=3599 => format!("{} min", secs.div_ceil(60)),
-        _ => format!("{} h {} min", secs / 3600, (secs % 3600).div_ceil(60)),
     }
 }
 

@@ -89,6 +89,21 @@ test('a long Retry-After shows a countdown, and the page recovers by itself', as
   for (const e of after) expect(e.received_ms - limited.received_ms).toBeGreaterThanOrEqual(8_000);
 });
 
+test('a Retry-After beyond the cap stops the load, says how long, and sends nothing before it', async ({ page, request }) => {
+  const id = await seed(request, 60);
+  await signIn(page);
+  await resetLog(request);
+  await fault(request, { route: 'GET /v1/playlists/{id}/items', kind: 'status', status: 429, retry_after: 3600, count: 1 });
+  await page.goto(`/playlist/${id}`);
+  await expect(page.getByTestId('error-message')).toContainText('Spotify asked Setlist to wait 1 h 0 min');
+  // "Try again" waits for the hour Spotify asked for instead of asking again now.
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await expect(page.getByTestId('wait-status')).toContainText(/Spotify asked us to wait (59|60) min/);
+  await page.waitForTimeout(1_000);
+  const items = (await log(request)).filter((e) => e.method === 'GET' && e.path === `/v1/playlists/${id}/items`);
+  expect(items.map((e) => e.status)).toEqual([429]);
+});
+
 test('a 10,000-item load under a rolling-window rate limiter sends nothing before Retry-After', async ({ page, request }) => {
   test.setTimeout(180_000);
   await signIn(page);
@@ -118,6 +133,8 @@ test('a 10,000-item load under a rolling-window rate limiter sends nothing befor
     }
   }
   expect(early).toEqual([]);
+  const waits = [...new Set(limited.map((l) => l.retry_after))].sort((a, b) => a! - b!);
+  console.log(`rate limiter: ${limited.length} answers 429 (Retry-After ${waits.join('/')} s), ${entries.length} /v1 requests in all, none early`);
   // Every page arrived once in the end: 200 pages answered 200.
   const pages = entries.filter((e) => e.method === 'GET' && e.path === `/v1/playlists/${id}/items` && e.status === 200);
   expect(pages.length).toBe(200);

@@ -109,7 +109,7 @@ fn sink_on_moto(sink: &Path, ports: &Ports) -> Result<Vec<Value>> {
     ];
     procs::run(
         Command::new("python3")
-            .args(["-c", "import boto3, os\nboto3.client('secretsmanager', endpoint_url=os.environ['AWS_ENDPOINT_URL']).create_secret(Name='setlist/bench')"])
+            .args(["-c", "import boto3, os\nboto3.client('secretsmanager', endpoint_url=os.environ['AWS_ENDPOINT_URL'], region_name=os.environ['AWS_REGION']).create_secret(Name='setlist/bench')"])
             .envs(aws_env.iter().map(|(k, v)| (*k, v.as_str()))),
     )?;
     let port = procs::free_port()?;
