@@ -47,6 +47,7 @@ fn one_run(run: usize, extra: &[String]) -> Result<Vec<Value>> {
     )
     .ok_or("the plan_corpus example failed")?;
     rows.extend(out.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()));
+    rows.extend(criterion()?);
 
     let ports = Ports { app: procs::free_port()?, stand_in: procs::free_port()?, sink: procs::free_port()? };
     let (stand_in, sink) = tasks::build_services()?;
@@ -83,6 +84,42 @@ fn one_run(run: usize, extra: &[String]) -> Result<Vec<Value>> {
     rows.extend(text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()));
     eprintln!("xtask: bench run {run}: {} measurements", rows.len());
     Ok(rows)
+}
+
+/// Criterion benchmarks of core (crates/core/benches/core.rs), each with its baseline from the same run.
+const CRITERION: &[(&str, &str)] = &[
+    ("plan/move 1 of 10,000", "the naive replace-all plan of the same target"),
+    ("plan/add 250 at the front", "the naive replace-all plan of the same target"),
+    ("plan/reverse 100", "the naive replace-all plan of the same target"),
+    ("plan/shuffle 10,000", "the naive replace-all plan of the same target"),
+    ("parse/callback", "splitting the same query into pairs"),
+    ("parse/token response", "serde_json::Value parse of the same body"),
+    ("parse/items page of 50", "serde_json::Value parse of the same body"),
+];
+
+fn criterion() -> Result<Vec<Value>> {
+    procs::run(
+        Command::new(cargo())
+            .args(["bench", "--package", "setlist-core", "--bench", "core", "--"])
+            .args(["--warm-up-time", "1", "--measurement-time", "3", "--noplot"])
+            .current_dir(root()),
+    )?;
+    let mean_ns = |id: &str| -> Result<f64> {
+        let path = tasks::target_dir().join("criterion").join(id.replace('/', "_")).join("new/estimates.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        v["mean"]["point_estimate"].as_f64().ok_or_else(|| format!("{}: no mean", path.display()))
+    };
+    CRITERION
+        .iter()
+        .map(|(id, _)| {
+            let (group, name) = id.split_once('/').unwrap_or(("", id));
+            Ok(serde_json::json!({
+                "metric": "criterion", "name": id,
+                "ns": mean_ns(id)?, "baseline_ns": mean_ns(&format!("{group}-baseline/{name}"))?,
+            }))
+        })
+        .collect()
 }
 
 /// The same push load against the sink backed by Secrets Manager as moto serves it (a second sink process).
@@ -385,6 +422,19 @@ fn render(runs: &[Vec<Value>]) -> String {
         met: Some(fr.iter().all(|x| *x <= 150.0)),
     });
 
+    for (id, baseline) in CRITERION {
+        let v = pick("criterion", &|v| v["name"] == *id);
+        lines.push(Line {
+            what: format!("criterion: {id} (mean)"),
+            ours: nums(&v, "ns").iter().map(|ns| ns / 1000.0).collect(),
+            base: nums(&v, "baseline_ns").iter().map(|ns| ns / 1000.0).collect(),
+            unit: " µs",
+            baseline,
+            target: String::new(),
+            met: None,
+        });
+    }
+
     let machine = format!(
         "{} cores, {}",
         output(&mut Command::new("nproc")).unwrap_or_default().trim(),
@@ -416,6 +466,6 @@ fn render(runs: &[Vec<Value>]) -> String {
             l.target
         );
     }
-    let _ = writeln!(md, "\nNot measured: criterion micro-benchmarks of the planner and parsers (the save rows count calls, not time).");
+
     md
 }

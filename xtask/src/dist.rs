@@ -156,6 +156,7 @@ fn dist_lambda(out: &Path) -> Result<()> {
     std::fs::create_dir_all(&staging).map_err(|e| format!("creating {}: {e}", staging.display()))?;
     let bootstrap = staging.join("bootstrap");
     std::fs::copy(target.join("release/sink-lambda"), &bootstrap).map_err(|e| format!("copying sink-lambda: {e}"))?;
+    check_glibc(&bootstrap)?;
     let zip = out.join("sink-lambda.zip");
     let _ = std::fs::remove_file(&zip);
     if on_path("python3") {
@@ -170,6 +171,41 @@ fn dist_lambda(out: &Path) -> Result<()> {
     }
     println!("xtask: {} (bootstrap for provided.al2023, {})", zip.display(), std::env::consts::ARCH);
     Ok(())
+}
+
+/// provided.al2023 has glibc 2.34: a bootstrap linked against newer symbol versions would not start there.
+const AL2023_GLIBC: (u32, u32) = (2, 34);
+
+fn check_glibc(bin: &Path) -> Result<()> {
+    let Some(symbols) = output(Command::new("objdump").arg("-T").arg(bin)) else {
+        eprintln!("xtask: objdump not found; not checking the bootstrap's glibc symbol versions");
+        return Ok(());
+    };
+    let newest = max_glibc(&symbols);
+    match newest {
+        Some(v) if v > AL2023_GLIBC => Err(format!(
+            "the bootstrap needs GLIBC_{}.{}, newer than provided.al2023's {}.{}; build on an older glibc or for musl",
+            v.0, v.1, AL2023_GLIBC.0, AL2023_GLIBC.1
+        )),
+        Some(v) => {
+            println!("xtask: bootstrap needs at most GLIBC_{}.{} (provided.al2023 has {}.{})", v.0, v.1, AL2023_GLIBC.0, AL2023_GLIBC.1);
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// The newest `GLIBC_x.y` symbol version in `objdump -T` output.
+pub(crate) fn max_glibc(objdump: &str) -> Option<(u32, u32)> {
+    objdump
+        .split("GLIBC_")
+        .skip(1)
+        .filter_map(|rest| {
+            let v: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+            let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
+            Some((parts.next()??, parts.next().flatten().unwrap_or(0)))
+        })
+        .max()
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -396,3 +396,11 @@ fn hashed_files_cache_for_a_year_and_the_rest_revalidate() {
     assert_eq!(cache_control("config.json"), "no-cache");
     assert_eq!(cache_control("favicon.svg"), "no-cache");
 }
+
+#[test]
+fn the_newest_glibc_symbol_version_is_found() {
+    let dump = "0000 DF *UND* 0000 (GLIBC_2.2.5) memcpy\n0000 DF *UND* (GLIBC_2.34) __libc_start_main\n0000 DF *UND* (GLIBC_2.17) clock_gettime\n";
+    assert_eq!(max_glibc(dump), Some((2, 34)));
+    assert_eq!(max_glibc("no versions here"), None);
+    assert!(max_glibc("(GLIBC_2.39) x") > Some(AL2023_GLIBC));
+}
