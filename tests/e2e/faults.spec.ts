@@ -122,11 +122,15 @@ test('a 10,000-item load under a rolling-window rate limiter sends nothing befor
   expect(limited.length).toBeGreaterThan(0);
   // Requests already on the wire when a 429 left the stand-in (at most the concurrency cap, within a few ms) could
   // not know about it; everything sent later must wait the full Retry-After.
-  const IN_FLIGHT_MS = 150;
+  // (Chromium may also dispatch a request it had queued for a free connection right after the 429 frees one.)
+  const IN_FLIGHT_MS = 300;
   const early: string[] = [];
+  let inFlightMax = 0;
   for (const l of limited) {
     const until = l.received_ms + l.retry_after! * 1000;
     for (const e of entries) {
+      const after = e.received_ms - l.received_ms;
+      if (after > 0 && after <= IN_FLIGHT_MS) inFlightMax = Math.max(inFlightMax, after);
       if (e.received_ms > l.received_ms + IN_FLIGHT_MS && e.received_ms < until - 5) {
         early.push(`${e.method} ${e.path} at +${e.received_ms - l.received_ms} ms after a 429 asking ${l.retry_after} s`);
       }
@@ -134,7 +138,7 @@ test('a 10,000-item load under a rolling-window rate limiter sends nothing befor
   }
   expect(early).toEqual([]);
   const waits = [...new Set(limited.map((l) => l.retry_after))].sort((a, b) => a! - b!);
-  console.log(`rate limiter: ${limited.length} answers 429 (Retry-After ${waits.join('/')} s), ${entries.length} /v1 requests in all, none early`);
+  console.log(`rate limiter: ${limited.length} answers 429 (Retry-After ${waits.join('/')} s), ${entries.length} /v1 requests in all, none early; requests in flight after a 429 arrived within ${inFlightMax} ms of it`);
   // Every page arrived once in the end: 200 pages answered 200.
   const pages = entries.filter((e) => e.method === 'GET' && e.path === `/v1/playlists/${id}/items` && e.status === 200);
   expect(pages.length).toBe(200);
