@@ -16,20 +16,32 @@ use crate::Result;
 const RUNS: usize = 2;
 
 pub(crate) fn bench(args: &[String]) -> Result<()> {
-    // `cargo xtask bench -- <playwright args>` narrows the browser measurements (e.g. `--grep load`).
-    let extra: &[String] = match args.split_first() {
-        None => &[],
-        Some((dashes, rest)) if dashes == "--" => rest,
-        Some((a, _)) => return Err(format!("`bench` takes only `-- <playwright args>` (got {a})")),
+    // `cargo xtask bench [--quick] [-- <playwright args>]`: the rest after `--` narrows the browser measurements
+    // (e.g. `--grep load`); `--quick` is one run of the browser measurements only, printed and not written, for
+    // trying a change.
+    let (flags, extra) = match args.iter().position(|a| a == "--") {
+        Some(i) => (&args[..i], &args[i + 1..]),
+        None => (args, &[][..]),
     };
+    let mut quick = false;
+    for a in flags {
+        match a.as_str() {
+            "--quick" => quick = true,
+            other => return Err(format!("`bench` takes `--quick` and `-- <playwright args>` (got {other})")),
+        }
+    }
     tools::ensure_all(Needs::everything())?;
     let mut runs: Vec<Vec<Value>> = Vec::new();
-    for run in 1..=RUNS {
-        eprintln!("xtask: bench run {run} of {RUNS}");
-        runs.push(one_run(run, extra)?);
+    let count = if quick { 1 } else { RUNS };
+    for run in 1..=count {
+        eprintln!("xtask: bench run {run} of {count}");
+        runs.push(one_run(run, extra, quick)?);
     }
     let table = render(&runs);
     println!("{table}");
+    if quick {
+        return Ok(());
+    }
     let dir = root().join("bench");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("results.md"), &table).map_err(|e| format!("writing bench/results.md: {e}"))?;
@@ -37,9 +49,30 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn one_run(run: usize, extra: &[String]) -> Result<Vec<Value>> {
+fn one_run(run: usize, extra: &[String], quick: bool) -> Result<Vec<Value>> {
     let mut rows = Vec::new();
-    // Save cost (and planner time) from core's corpus.
+    let ports = Ports { app: procs::free_port()?, stand_in: procs::free_port()?, sink: procs::free_port()? };
+    // Services optimised for speed: Spotify's own server time is not what these rows measure, and a debug
+    // stand-in spends several ms of the 2 shared cores rendering each page.
+    let (stand_in, sink) = tasks::build_services(true)?;
+    let config = tasks::write_config(&format!("bench-{}", ports.app), &ports)?;
+    let _stand_in = tasks::start_stand_in(&stand_in, &ports, true)?;
+    let store = root().join(format!(".setlist/bench-{}/secret.json", ports.app));
+    let _sink = tasks::start_sink(&sink, &ports, &store)?;
+    if !quick {
+        native_rows(&mut rows, &sink, &ports)?;
+    }
+    let dist = tasks::target_dir().join("bench-dist");
+    let _trunk = tasks::start_trunk(&ports, &config, true, &dist)?;
+    rows.extend(bundle(&dist)?);
+    browser_rows(&mut rows, extra, &ports)?;
+    eprintln!("xtask: bench run {run}: {} measurements", rows.len());
+    Ok(rows)
+}
+
+/// Everything measured outside the browser: save cost (from core's corpus), criterion, the sink on its file store
+/// and on moto, and the Lambda binary's init.
+fn native_rows(rows: &mut Vec<Value>, sink: &Path, ports: &Ports) -> Result<()> {
     let out = output(
         Command::new(cargo())
             .args(["run", "--quiet", "--release", "--package", "setlist-core", "--example", "plan_corpus"])
@@ -48,13 +81,6 @@ fn one_run(run: usize, extra: &[String]) -> Result<Vec<Value>> {
     .ok_or("the plan_corpus example failed")?;
     rows.extend(out.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()));
     rows.extend(criterion()?);
-
-    let ports = Ports { app: procs::free_port()?, stand_in: procs::free_port()?, sink: procs::free_port()? };
-    let (stand_in, sink) = tasks::build_services()?;
-    let config = tasks::write_config(&format!("bench-{}", ports.app), &ports)?;
-    let _stand_in = tasks::start_stand_in(&stand_in, &ports, true)?;
-    let store = root().join(format!(".setlist/bench-{}/secret.json", ports.app));
-    let _sink = tasks::start_sink(&sink, &ports, &store)?;
     let sink_out = output(
         Command::new("python3")
             .arg(root().join("bench/sink_load.py"))
@@ -62,11 +88,12 @@ fn one_run(run: usize, extra: &[String]) -> Result<Vec<Value>> {
     )
     .ok_or("the sink load run failed")?;
     rows.extend(sink_out.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()));
-    rows.extend(sink_on_moto(&sink, &ports)?);
+    rows.extend(sink_on_moto(sink, ports)?);
     rows.push(lambda_init()?);
-    let dist = tasks::target_dir().join("bench-dist");
-    let _trunk = tasks::start_trunk(&ports, &config, true, &dist)?;
-    rows.extend(bundle(&dist)?);
+    Ok(())
+}
+
+fn browser_rows(rows: &mut Vec<Value>, extra: &[String], ports: &Ports) -> Result<()> {
 
     let results = root().join(format!(".setlist/bench-{}/results.jsonl", ports.app));
     let _ = std::fs::remove_file(&results);
@@ -82,8 +109,7 @@ fn one_run(run: usize, extra: &[String]) -> Result<Vec<Value>> {
     )?;
     let text = std::fs::read_to_string(&results).map_err(|e| format!("reading bench results: {e}"))?;
     rows.extend(text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()));
-    eprintln!("xtask: bench run {run}: {} measurements", rows.len());
-    Ok(rows)
+    Ok(())
 }
 
 /// Criterion benchmarks of core (crates/core/benches/core.rs), each with its baseline from the same run.
@@ -296,14 +322,35 @@ fn render(runs: &[Vec<Value>]) -> String {
         let ms = nums(&v, "ms");
         let bound = nums(&v, "bound_ms");
         lines.push(Line {
-            what: format!("load {n} items, 50 ms latency"),
+            what: format!("load {n} items, 50 ms latency, cold"),
             ours: ms.clone(),
             base: bound.clone(),
             unit: " ms",
-            baseline: "network bound ceil(ceil(N/50)/C)·RTT",
+            baseline: "network bound ceil(ceil(N/50)/C)·RTT, C = 6",
             target: if n == 10000 { "≤ 1.25× bound".into() } else { String::new() },
             met: (n == 10000).then(|| ms.iter().zip(&bound).all(|(a, b)| a / b <= 1.25)),
         });
+        if n == 10000 {
+            lines.push(Line {
+                what: format!("load {n} items, cold, vs the bound counting each page's CORS preflight"),
+                ours: ms.clone(),
+                base: bound.iter().map(|b| 2.0 * b).collect(),
+                unit: " ms",
+                baseline: "2 × network bound: a preflight round trip before each page's GET",
+                target: String::new(),
+                met: None,
+            });
+            let warm = nums(&v, "warm_ms");
+            lines.push(Line {
+                what: format!("load {n} items again, CORS preflights cached"),
+                ours: warm.clone(),
+                base: bound.clone(),
+                unit: " ms",
+                baseline: "network bound ceil(ceil(N/50)/C)·RTT, C = 6",
+                target: "≤ 1.25× bound".into(),
+                met: Some(warm.iter().zip(&bound).all(|(a, b)| a / b <= 1.25)),
+            });
+        }
         if n <= 10000 {
             let seq = nums(&v, "sequential_ms");
             lines.push(Line {
@@ -442,7 +489,12 @@ fn render(runs: &[Vec<Value>]) -> String {
     );
     let date = output(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default();
     let mut md = String::new();
-    let _ = writeln!(md, "# Setlist benchmarks\n\nMachine: {machine}. Date: {}. Runs: {RUNS} (values are run 1 / run 2).\n", date.trim());
+    let _ = writeln!(
+        md,
+        "# Setlist benchmarks\n\nMachine: {machine}. Date: {}. Runs: {} (values are run 1 / run 2). Reproduce: `cargo xtask bench`.\n",
+        date.trim(),
+        runs.len()
+    );
     let _ = writeln!(md, "| measure | Setlist | baseline | baseline is | ratio (run 1) | spread | target | met |");
     let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- | --- | --- |");
     for l in &lines {
@@ -466,6 +518,41 @@ fn render(runs: &[Vec<Value>]) -> String {
             l.target
         );
     }
+    md.push_str(&load_profiles(runs));
+    md
+}
 
+/// Where the 10,000-item loads spent their time, per run: from the stand-in's request log and the page's
+/// Resource Timing (tests/e2e/bench/app.bench.ts).
+fn load_profiles(runs: &[Vec<Value>]) -> String {
+    let mut md = String::from(
+        "\n## Profile of the 10,000-item loads\n\nC = 6 requests on the wire (Chromium's HTTP/1.1 connection cap per host; the app keeps 8 open). \
+         `stand-in p50`: time a page GET spent at the stand-in, the 50 ms latency included. `< C at stand-in`: how long fewer than 6 \
+         page GETs were at the stand-in. `fetch p50`: a page fetch as the page saw it, preflight included. `refill p50`: from a \
+         fetch's end to the start of the fetch that took its place (negative: it was already queued).\n\n\
+         | run | load | total | span at stand-in | page GETs | preflights | stand-in p50 | < C at stand-in | fetch p50 | refill p50 |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for (i, run) in runs.iter().enumerate() {
+        let Some(v) = run.iter().find(|v| v["metric"] == "load" && v["n"] == 10000) else { continue };
+        for (label, total, p) in [("cold", &v["ms"], &v["profile"]), ("preflights cached", &v["warm_ms"], &v["warm_profile"])] {
+            if p.is_null() {
+                continue;
+            }
+            let _ = writeln!(
+                md,
+                "| {} | {label} | {} ms | {} ms | {} | {} | {} ms | {} ms | {} ms | {} ms |",
+                i + 1,
+                total,
+                p["span_ms"],
+                p["item_gets"],
+                p["preflights"],
+                p["serve_p50_ms"],
+                p["below_concurrency_ms"],
+                p["page"]["fetch_p50_ms"],
+                p["page"]["refill_p50_ms"],
+            );
+        }
+    }
     md
 }

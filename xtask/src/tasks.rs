@@ -59,15 +59,19 @@ pub(crate) fn write_config(name: &str, ports: &Ports) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// The native services, built once: (stand-in, sink).
-pub(crate) fn build_services() -> Result<(PathBuf, PathBuf)> {
-    procs::run(
-        Command::new(cargo())
-            .args(["build", "--package", "setlist-stand-in", "--package", "setlist-sink", "--bin", "setlist-stand-in"])
-            .args(["--bin", "sink-local"])
-            .current_dir(root()),
-    )?;
-    Ok((target_dir().join("debug/setlist-stand-in"), target_dir().join("debug/sink-local")))
+/// The native services, built once: (stand-in, sink). Debug for running and testing (quick to build); the
+/// `native` profile (optimised for speed, Cargo.toml) for benchmarks.
+pub(crate) fn build_services(optimised: bool) -> Result<(PathBuf, PathBuf)> {
+    let mut cmd = Command::new(cargo());
+    cmd.args(["build", "--package", "setlist-stand-in", "--package", "setlist-sink", "--bin", "setlist-stand-in"])
+        .args(["--bin", "sink-local"])
+        .current_dir(root());
+    if optimised {
+        cmd.args(["--profile", "native"]);
+    }
+    procs::run(&mut cmd)?;
+    let profile = if optimised { "native" } else { "debug" };
+    Ok((target_dir().join(profile).join("setlist-stand-in"), target_dir().join(profile).join("sink-local")))
 }
 
 /// The token sink with its file store (DESIGN.md, Token push), checking users against the stand-in.
@@ -155,7 +159,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         }
     }
     let stop = stop_flag()?;
-    let (stand_in, sink) = build_services()?;
+    let (stand_in, sink) = build_services(false)?;
     let config = write_config("run", &ports)?;
     let _stand_in = start_stand_in(&stand_in, &ports, false)?;
     let store = root().join(".setlist/run/secret.json");
@@ -242,7 +246,7 @@ fn test_wasm() -> Result<()> {
 
 fn test_e2e(extra: &[String]) -> Result<()> {
     let ports = Ports { app: procs::free_port()?, stand_in: procs::free_port()?, sink: procs::free_port()? };
-    let (stand_in, sink) = build_services()?;
+    let (stand_in, sink) = build_services(false)?;
     // One config per run: concurrent runs must not pick up each other's ports.
     let config = write_config(&format!("e2e-{}", ports.app), &ports)?;
     let _stand_in = start_stand_in(&stand_in, &ports, true)?;
@@ -266,7 +270,7 @@ fn test_e2e(extra: &[String]) -> Result<()> {
 /// Schemathesis against a fresh stand-in: every implemented operation's responses must match the reference spec.
 fn test_conformance() -> Result<()> {
     let ports = Ports { app: procs::free_port()?, stand_in: procs::free_port()?, sink: 0 };
-    let (stand_in, _) = build_services()?;
+    let (stand_in, _) = build_services(false)?;
     let _stand_in = start_stand_in(&stand_in, &ports, true)?;
     procs::run(
         Command::new("bash")

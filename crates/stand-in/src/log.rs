@@ -25,6 +25,8 @@ pub(crate) struct Entry {
     pub(crate) at: i64,
     /// Unix milliseconds on the stand-in's clock, when the request arrived (before any fault or handler ran).
     pub(crate) received_ms: i64,
+    /// Unix milliseconds on the stand-in's clock, when the answer was ready (added latency included).
+    pub(crate) done_ms: i64,
     /// The answer's `Retry-After` in seconds, when it had one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) retry_after: Option<u64>,
@@ -92,6 +94,7 @@ pub(crate) async fn record(
     tracing::info!(%method, route = route.as_deref().unwrap_or("(none)"), status, "request");
     let mut inner = stand_in.lock();
     let at = inner.clock.now();
+    let done_ms = inner.clock.now_ms();
     inner.log.push(Entry {
         method,
         path,
@@ -99,6 +102,7 @@ pub(crate) async fn record(
         status,
         at,
         received_ms,
+        done_ms,
         retry_after,
         fault,
     });
@@ -132,6 +136,7 @@ mod tests {
             status: 200,
             at: 0,
             received_ms: 0,
+            done_ms: 0,
             retry_after: None,
             fault: None,
         }

@@ -48,6 +48,43 @@ impl Fields {
     }
 }
 
+impl Fields {
+    /// Whether the filter keeps anything at `path` (object keys from the top; arrays met on the way are looked
+    /// through, as [`Fields::apply`] does). The same rules as `apply`, so `false` means `apply` drops it.
+    pub(crate) fn keeps(&self, path: &[&str]) -> bool {
+        let top: Vec<&Selector> = self.0.iter().collect();
+        keeps(&top, path)
+    }
+}
+
+fn keeps(group: &[&Selector], path: &[&str]) -> bool {
+    let Some((key, rest)) = path.split_first() else {
+        return true;
+    };
+    if group.iter().any(|s| s.negate && s.name == *key) {
+        return false;
+    }
+    if !group.iter().any(|s| !s.negate) {
+        return true;
+    }
+    let matching: Vec<&Selector> = group
+        .iter()
+        .copied()
+        .filter(|s| !s.negate && s.name == *key)
+        .collect();
+    if matching.is_empty() {
+        return false;
+    }
+    if matching.iter().any(|s| s.sub.is_none()) {
+        return true;
+    }
+    let merged: Vec<&Selector> = matching
+        .iter()
+        .flat_map(|s| s.sub.iter().flatten())
+        .collect();
+    keeps(&merged, rest)
+}
+
 /// Filters `value` when a filter was given.
 pub(crate) fn filter(value: Value, fields: Option<&Fields>) -> Value {
     match fields {

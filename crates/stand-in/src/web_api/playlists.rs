@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 
 use super::fields::filter;
 use super::params::{self, Params, PlaylistId};
-use super::render::{paging, Render};
+use super::render::{paging, Render, Slim};
 use super::{ApiBase, ApiError, Bearer};
 use crate::catalog::{self, Item, UriError};
 use crate::playlists::{Entry, Playlist, Store};
@@ -206,7 +206,10 @@ pub(super) async fn get(
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
     let fields = params.fields()?;
-    let render = Render::new(&base);
+    let render = Render::new(&base).slim(Slim::of(
+        fields.as_ref(),
+        &[&["items", "items"], &["tracks", "items"]],
+    ));
     let body = {
         let inner = stand_in.lock();
         let store = &inner.playlists;
@@ -279,7 +282,7 @@ pub(super) async fn items(
     let limit = params.limit(20, 50)?;
     let offset = params.offset(usize::MAX)?;
     let fields = params.fields()?;
-    let render = Render::new(&base);
+    let render = Render::new(&base).slim(Slim::of(fields.as_ref(), &[&["items"]]));
     // Only the page's entries are copied under the lock; rendering happens outside it.
     let (playlist_id, entries, total) = {
         let inner = stand_in.lock();
@@ -287,7 +290,13 @@ pub(super) async fn items(
         let playlist = find(store, &id)?;
         require_items_access(store, playlist, &auth)?;
         require_read_scope(&auth, playlist)?;
-        let entries: Vec<_> = playlist.entries.iter().skip(offset).take(limit).copied().collect();
+        let entries: Vec<_> = playlist
+            .entries
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .copied()
+            .collect();
         (playlist.id.clone(), entries, playlist.entries.len())
     };
     let page = render.items_page_of(
