@@ -4,7 +4,6 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 use setlist_core::editor::{Editor, Meta};
-use setlist_core::playlist::PlaylistEntry;
 
 use crate::components::error::ErrorPanel;
 use crate::data::{self, Loaded, SaveProgress, SearchHit};
@@ -406,15 +405,21 @@ fn TrackList(editor: RwSignal<Option<Editor>>, selected: RwSignal<HashSet<u64>>,
                 // Keyed by (row, position, name): scrolling creates only the rows that come into view and drops the ones
                 // that leave; the rest of the window stays in the DOM untouched.
                 <For
+                    // Per scroll frame only (position, key, name hash) of the window is built; an entry is cloned
+                    // only for the few rows that come into view.
                     each=move || {
                         let (start, end) = window.get();
                         editor.with(|e| e.as_ref().map(|e| {
-                            e.rows()[start..end].iter().enumerate().map(|(o, r)| (start + o, r.key, r.entry.clone())).collect::<Vec<(usize, u64, PlaylistEntry)>>()
+                            e.rows()[start..end].iter().enumerate().map(|(o, r)| (start + o, r.key, name_hash(&r.entry.name))).collect::<Vec<(usize, u64, u64)>>()
                         }).unwrap_or_default())
                     }
                     // The name too: a reloaded editor reuses row keys, and pasted rows get their names after a save.
-                    key=|(i, key, entry)| (*key, *i, entry.name.clone())
-                    children=move |(i, key, entry)| {
+                    key=|row| *row
+                    children=move |(i, key, _)| {
+                        // Called while `each` runs, so the row is there; an empty row if the editor went away meanwhile.
+                        let Some(entry) = editor.with_untracked(|e| e.as_ref().and_then(|e| e.rows().get(i).map(|r| r.entry.clone()))) else {
+                            return view! { <div class="row" data-index=i.to_string()></div> }.into_any();
+                        };
                         let is_sel = move || selected.with(|s| s.contains(&key));
                         view! {
                             <div class="row" role="option" data-testid="track-row" data-key=key.to_string() data-index=i.to_string()
@@ -452,12 +457,20 @@ fn TrackList(editor: RwSignal<Option<Editor>>, selected: RwSignal<HashSet<u64>>,
                                 </span>
                                 <span class="dur">{format_duration(entry.duration_ms)}</span>
                             </div>
-                        }
+                        }.into_any()
                     }
                 />
             </div>
         </div>
     }
+}
+
+/// A row's name, hashed: part of its key in the list, so a renamed row is rebuilt, without a string per row per frame.
+fn name_hash(name: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    name.hash(&mut h);
+    h.finish()
 }
 
 /// The selected rows if `key` is among them, else just `key`: act on the selection the user sees.

@@ -184,24 +184,39 @@ test('scrolling a 10,000-item playlist', async ({ page, request }) => {
   await signIn(page);
   const made = await control(request, 'playlists', { owner: 'alice.setlist', name: 'Bench scroll', size: 10000 });
   await timeLoad(page, made.id, 10000);
+  // Scrolling as a user would, once the list is up, not during the load's last microtasks (timeLoad returns the
+  // moment the count is in the DOM).
+  await page.waitForLoadState('networkidle');
   const result = await page.evaluate(async () => {
     const list = document.querySelector('[data-testid=track-list]') as HTMLElement;
     const frames: number[] = [];
+    const passP95: number[] = [];
     let maxRows = 0;
-    for (let i = 0; i < 300; i++) {
-      const t0 = performance.now();
-      list.scrollTop += 160;
-      list.dispatchEvent(new Event('scroll'));
-      // Leptos updates the DOM in microtasks: wait for them with a macrotask (MessageChannel, no timer clamp),
-      // then force style and layout as the frame would.
-      await new Promise((r) => { const c = new MessageChannel(); c.port1.onmessage = r; c.port2.postMessage(0); });
-      void list.querySelector('[data-testid=track-row]')?.getBoundingClientRect();
-      frames.push(performance.now() - t0);
-      maxRows = Math.max(maxRows, list.querySelectorAll('[data-testid=track-row]').length);
-      await new Promise((r) => requestAnimationFrame(() => r(null)));
+    const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r(null)));
+    // Three passes of 300 frames from the top, pooled: one pass on 2 busy cores moves its p95 by a few ms.
+    for (let pass = 0; pass < 3; pass++) {
+      list.scrollTop = 0;
+      await nextFrame();
+      await nextFrame();
+      const mine: number[] = [];
+      for (let i = 0; i < 300; i++) {
+        const t0 = performance.now();
+        list.scrollTop += 160;
+        list.dispatchEvent(new Event('scroll'));
+        // Leptos updates the DOM in microtasks: wait for them with a macrotask (MessageChannel, no timer clamp),
+        // then force style and layout as the frame would.
+        await new Promise((r) => { const c = new MessageChannel(); c.port1.onmessage = r; c.port2.postMessage(0); });
+        void list.querySelector('[data-testid=track-row]')?.getBoundingClientRect();
+        mine.push(performance.now() - t0);
+        maxRows = Math.max(maxRows, list.querySelectorAll('[data-testid=track-row]').length);
+        await nextFrame();
+      }
+      frames.push(...mine);
+      mine.sort((a, b) => a - b);
+      passP95.push(mine[Math.floor(mine.length * 0.95)]);
     }
     frames.sort((a, b) => a - b);
-    return { p95: frames[Math.floor(frames.length * 0.95)], p50: frames[Math.floor(frames.length / 2)], maxRows };
+    return { p95: frames[Math.floor(frames.length * 0.95)], p50: frames[Math.floor(frames.length / 2)], maxRows, frames: frames.length, pass_p95: passP95 };
   });
   record({ metric: 'scroll', ...result });
 });
