@@ -290,13 +290,7 @@ pub(super) async fn items(
         let playlist = find(store, &id)?;
         require_items_access(store, playlist, &auth)?;
         require_read_scope(&auth, playlist)?;
-        let entries: Vec<_> = playlist
-            .entries
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .copied()
-            .collect();
+        let entries: Vec<_> = playlist.entries.iter().skip(offset).take(limit).copied().collect();
         (playlist.id.clone(), entries, playlist.entries.len())
     };
     let page = render.items_page_of(
