@@ -54,7 +54,7 @@ fn one_run(run: usize, extra: &[String], quick: bool) -> Result<Vec<Value>> {
     let ports = Ports { app: procs::free_port()?, stand_in: procs::free_port()?, sink: procs::free_port()? };
     // Services optimised for speed: Spotify's own server time is not what these rows measure, and a debug
     // stand-in spends several ms of the 2 shared cores rendering each page.
-    let (stand_in, sink) = tasks::build_services(true)?;
+    let (stand_in, sink) = tasks::build_optimised_services()?;
     let config = tasks::write_config(&format!("bench-{}", ports.app), &ports)?;
     let _stand_in = tasks::start_stand_in(&stand_in, &ports, true)?;
     let store = root().join(format!(".setlist/bench-{}/secret.json", ports.app));

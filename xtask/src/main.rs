@@ -5,6 +5,7 @@ mod bench;
 mod dist;
 mod fuzz;
 mod procs;
+mod steps;
 mod tools;
 mod tasks;
 

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::procs::{self, Service};
-use crate::tools::{self, cargo, path_env, root, Needs};
+use crate::steps::Steps;
+use crate::tools::{self, cargo, path_env, root, Installs, Needs};
 use crate::Result;
 
 const RUN_APP_PORT: u16 = 8080;
@@ -59,19 +60,50 @@ pub(crate) fn write_config(name: &str, ports: &Ports) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// The native services, built once: (stand-in, sink). Debug for running and testing (quick to build); the
-/// `native` profile (optimised for speed, Cargo.toml) for benchmarks.
-pub(crate) fn build_services(optimised: bool) -> Result<(PathBuf, PathBuf)> {
-    let mut cmd = Command::new(cargo());
-    cmd.args(["build", "--package", "setlist-stand-in", "--package", "setlist-sink", "--bin", "setlist-stand-in"])
-        .args(["--bin", "sink-local"])
-        .current_dir(root());
-    if optimised {
-        cmd.args(["--profile", "native"]);
+/// The native suite's build: the test binaries of everything but the web app and xtask, and with them the services'
+/// binaries, which Cargo builds into target/debug for the integration tests. Running, conformance and e2e take the
+/// services from this very build: a `cargo build -p ... --bin ...` resolves features without the dev-dependencies'
+/// (resolver 2) and so compiled tokio, hyper and the AWS SDK a second time (issue 17).
+const NATIVE_TESTS: &[&str] = &["test", "--workspace", "--exclude", "setlist", "--exclude", "xtask"];
+/// xtask on its own, so that its dependencies keep the features `cargo xtask` built them with rather than being
+/// compiled again with the workspace's.
+const XTASK_TESTS: &[&str] = &["test", "--package", "xtask"];
+const WASM_TESTS: &[&str] = &["test", "--package", "setlist", "--target", "wasm32-unknown-unknown"];
+/// The release app exactly as `trunk serve --release` builds it (Trunk 0.21's cargo arguments, with index.html's
+/// `data-bin`): built here first, so that its time and compiles are counted and Trunk finds it fresh.
+const APP_RELEASE: &[&str] = &["build", "--target=wasm32-unknown-unknown", "--release", "--bin", "setlist"];
+
+/// The native services for running and testing: (stand-in, sink), from the native suite's build ([`NATIVE_TESTS`]);
+/// a no-op when that build is done.
+pub(crate) fn build_services(steps: &mut Steps) -> Result<(PathBuf, PathBuf)> {
+    native_build(steps, "build services (the native suite's build)")?;
+    let dir = target_dir().join("debug");
+    let bins = (dir.join("setlist-stand-in"), dir.join("sink-local"));
+    for bin in [&bins.0, &bins.1] {
+        if !bin.is_file() {
+            return Err(format!(
+                "{} is missing after the native suite's build: Cargo builds a package's binaries only when it has \
+                 integration tests (tests/)",
+                bin.display()
+            ));
+        }
     }
-    procs::run(&mut cmd)?;
-    let profile = if optimised { "native" } else { "debug" };
-    Ok((target_dir().join(profile).join("setlist-stand-in"), target_dir().join(profile).join("sink-local")))
+    Ok(bins)
+}
+
+fn native_build(steps: &mut Steps, name: &str) -> Result<()> {
+    steps.cargo(name, Command::new(cargo()).args(NATIVE_TESTS).arg("--no-run").current_dir(root()), &target_dir())
+}
+
+/// The services in the `native` profile (optimised for speed, Cargo.toml), for benchmarks.
+pub(crate) fn build_optimised_services() -> Result<(PathBuf, PathBuf)> {
+    procs::run(
+        Command::new(cargo())
+            .args(["build", "--package", "setlist-stand-in", "--package", "setlist-sink", "--bin", "setlist-stand-in"])
+            .args(["--bin", "sink-local", "--profile", "native"])
+            .current_dir(root()),
+    )?;
+    Ok((target_dir().join("native/setlist-stand-in"), target_dir().join("native/sink-local")))
 }
 
 /// The token sink with its file store (DESIGN.md, Token push), checking users against the stand-in.
@@ -147,7 +179,9 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     if let Some(a) = args.first() {
         return Err(format!("`run` takes no arguments (got {a})"));
     }
-    tools::ensure_all(Needs { wasm: true, ..Needs::default() })?;
+    tools::ensure_quick(Needs { wasm: true, ..Needs::default() })?;
+    // Trunk and wasm-bindgen-cli compile (when missing) while the services build.
+    let mut installs = tools::start_cargo_tools(true)?;
     let ports = Ports {
         app: env_port("SETLIST_PORT", RUN_APP_PORT)?,
         stand_in: env_port("SETLIST_STAND_IN_PORT", RUN_STAND_IN_PORT)?,
@@ -159,7 +193,8 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         }
     }
     let stop = stop_flag()?;
-    let (stand_in, sink) = build_services(false)?;
+    let (stand_in, sink) = build_services(&mut Steps::new())?;
+    installs.wait_all()?;
     let config = write_config("run", &ports)?;
     let _stand_in = start_stand_in(&stand_in, &ports, false)?;
     let store = root().join(".setlist/run/secret.json");
@@ -192,7 +227,9 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
     Ok(flag)
 }
 
-const ALL_SUITES: &[&str] = &["native", "wasm", "conformance", "e2e"];
+/// In this order when all run: conformance needs no tool that compiles, so it runs while Trunk may still be
+/// installing.
+const ALL_SUITES: &[&str] = &["native", "conformance", "wasm", "e2e"];
 
 pub(crate) fn test(args: &[String]) -> Result<()> {
     // `cargo xtask test e2e -- <playwright args>` passes the rest to Playwright (e.g. a spec file to run alone).
@@ -204,49 +241,78 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
     if let Some(bad) = suites.iter().find(|s| !ALL_SUITES.contains(s)) {
         return Err(format!("unknown suite {bad}; choose from {}", ALL_SUITES.join(", ")));
     }
-    let started = Instant::now();
-    tools::ensure_all(Needs {
-        wasm: true,
+    let mut steps = Steps::new();
+    let e2e = suites.contains(&"e2e");
+    let wasm = e2e || suites.contains(&"wasm");
+    let needs = Needs {
+        wasm,
         browser: suites.iter().any(|s| *s != "native"),
-        playwright: suites.contains(&"e2e"),
+        playwright: e2e,
         python: suites.iter().any(|s| *s == "native" || *s == "conformance"),
-    })?;
+    };
+    steps.time("install what is missing (rustup, binaryen, apt, npm, pip; cargo fetch)", || tools::ensure_quick(needs))?;
     let _stop = stop_flag()?;
-    let mut timings = Vec::new();
-    for suite in &suites {
-        let t = Instant::now();
-        match *suite {
-            "native" => test_native()?,
-            "wasm" => test_wasm()?,
-            "conformance" => test_conformance()?,
-            "e2e" => test_e2e(extra)?,
-            _ => unreachable!("checked above"),
-        }
-        timings.push(format!("{suite} {:.0}s", t.elapsed().as_secs_f64()));
+    let mut installs = if wasm { tools::start_cargo_tools(e2e)? } else { Installs::none() };
+    let result = run_suites(&suites, extra, &mut steps, &mut installs);
+    for (name, took) in installs.times() {
+        steps.record(name, *took);
     }
-    println!("xtask: all tests passed ({}; total {:.0}s)", timings.join(", "), started.elapsed().as_secs_f64());
+    println!("{}", steps.summary(installs.installed_any()));
+    result?;
+    println!("xtask: all tests passed ({})", suites.join(", "));
     Ok(())
 }
 
-fn test_native() -> Result<()> {
-    // The web app is tested in the browser (wasm suite); natively, everything else.
-    procs::run(Command::new(cargo()).args(["test", "--workspace", "--exclude", "setlist"]).current_dir(root()))?;
-    crate::dist::cfn_lint()
+fn run_suites(suites: &[&str], extra: &[String], steps: &mut Steps, installs: &mut Installs) -> Result<()> {
+    for suite in suites {
+        match *suite {
+            "native" => test_native(steps)?,
+            "wasm" => test_wasm(steps, installs)?,
+            "conformance" => test_conformance(steps)?,
+            "e2e" => test_e2e(steps, installs, extra)?,
+            _ => unreachable!("checked above"),
+        }
+    }
+    Ok(())
 }
 
-fn test_wasm() -> Result<()> {
-    procs::run(
-        Command::new(cargo())
-            .args(["test", "--package", "setlist", "--target", "wasm32-unknown-unknown"])
+/// Waits for the background install of `crate_name` if it is still running, and records how long the run waited.
+fn wait_for_tool(steps: &mut Steps, installs: &mut Installs, crate_name: &str) -> Result<()> {
+    if installs.is_running(crate_name) {
+        steps.time(&format!("wait for the {crate_name} install"), || installs.wait_for(crate_name))?;
+    }
+    Ok(())
+}
+
+fn test_native(steps: &mut Steps) -> Result<()> {
+    // The web app is tested in the browser (wasm suite); natively, everything else.
+    native_build(steps, "build native")?;
+    steps.cargo("run native", Command::new(cargo()).args(NATIVE_TESTS).current_dir(root()), &target_dir())?;
+    steps.cargo("build and run xtask's tests", Command::new(cargo()).args(XTASK_TESTS).current_dir(root()), &target_dir())?;
+    steps.time("run cfn-lint", crate::dist::cfn_lint)
+}
+
+fn test_wasm(steps: &mut Steps, installs: &mut Installs) -> Result<()> {
+    let wasm_tests = || {
+        let mut cmd = Command::new(cargo());
+        cmd.args(WASM_TESTS)
             .current_dir(root())
             .env("PATH", path_env())
-            .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
-    )
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver");
+        cmd
+    };
+    steps.cargo("build wasm", wasm_tests().arg("--no-run"), &target_dir())?;
+    // The runner, wasm-bindgen-test-runner, comes with wasm-bindgen-cli.
+    wait_for_tool(steps, installs, "wasm-bindgen-cli")?;
+    steps.cargo("run wasm", &mut wasm_tests(), &target_dir())
 }
 
-fn test_e2e(extra: &[String]) -> Result<()> {
+fn test_e2e(steps: &mut Steps, installs: &mut Installs, extra: &[String]) -> Result<()> {
     let ports = Ports { app: procs::free_port()?, stand_in: procs::free_port()?, sink: procs::free_port()? };
-    let (stand_in, sink) = build_services(false)?;
+    let (stand_in, sink) = build_services(steps)?;
+    steps.cargo("build app (release, wasm)", Command::new(cargo()).args(APP_RELEASE).current_dir(root()), &target_dir())?;
+    wait_for_tool(steps, installs, "wasm-bindgen-cli")?;
+    wait_for_tool(steps, installs, "trunk")?;
     // One config per run: concurrent runs must not pick up each other's ports.
     let config = write_config(&format!("e2e-{}", ports.app), &ports)?;
     let _stand_in = start_stand_in(&stand_in, &ports, true)?;
@@ -254,28 +320,33 @@ fn test_e2e(extra: &[String]) -> Result<()> {
     let _ = std::fs::remove_file(&store);
     let _sink = start_sink(&sink, &ports, &store)?;
     // The release build, wasm-opt included: only a real browser on the optimised output catches a broken optimiser.
-    let _trunk = start_trunk(&ports, &config, true, &target_dir().join("e2e-dist"))?;
-    procs::run(
-        Command::new("npx")
-            .args(["playwright", "test"])
-            .args(extra)
-            .current_dir(root().join("tests/e2e"))
-            .env("SETLIST_APP_URL", ports.app_url())
-            .env("SETLIST_STAND_IN_URL", ports.stand_in_url())
-            .env("SETLIST_SINK_STORE", &store)
-            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
-    )
+    let dist = target_dir().join("e2e-dist");
+    let _trunk = steps.time("serve app (Trunk: wasm-bindgen, wasm-opt)", || start_trunk(&ports, &config, true, &dist))?;
+    steps.time("run e2e", || {
+        procs::run(
+            Command::new("npx")
+                .args(["playwright", "test"])
+                .args(extra)
+                .current_dir(root().join("tests/e2e"))
+                .env("SETLIST_APP_URL", ports.app_url())
+                .env("SETLIST_STAND_IN_URL", ports.stand_in_url())
+                .env("SETLIST_SINK_STORE", &store)
+                .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+        )
+    })
 }
 
 /// Schemathesis against a fresh stand-in: every implemented operation's responses must match the reference spec.
-fn test_conformance() -> Result<()> {
+fn test_conformance(steps: &mut Steps) -> Result<()> {
     let ports = Ports { app: procs::free_port()?, stand_in: procs::free_port()?, sink: 0 };
-    let (stand_in, _) = build_services(false)?;
+    let (stand_in, _) = build_services(steps)?;
     let _stand_in = start_stand_in(&stand_in, &ports, true)?;
-    procs::run(
-        Command::new("bash")
-            .arg(root().join("crates/stand-in/conformance/run.sh"))
-            .arg(ports.stand_in_url())
-            .current_dir(root()),
-    )
+    steps.time("run conformance", || {
+        procs::run(
+            Command::new("bash")
+                .arg(root().join("crates/stand-in/conformance/run.sh"))
+                .arg(ports.stand_in_url())
+                .current_dir(root()),
+        )
+    })
 }

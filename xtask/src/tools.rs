@@ -2,7 +2,8 @@
 //! tool binary from GitHub: everything comes from crates.io, npm, PyPI or Debian's packages.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::procs::{self, on_path, output};
 use crate::Result;
@@ -35,14 +36,20 @@ pub(crate) fn tools_dir() -> PathBuf {
     root().join("target").join("tools")
 }
 
+/// Installs everything `needs` asks for and waits for it: the quick installs, then Trunk and wasm-bindgen-cli.
 pub(crate) fn ensure_all(needs: Needs) -> Result<()> {
+    ensure_quick(needs)?;
+    if needs.wasm {
+        start_cargo_tools(true)?.wait_all()?;
+    }
+    Ok(())
+}
+
+/// Everything that comes prebuilt (rustup's target, npm, Debian, PyPI) or is only fetched: minutes at most on a
+/// fresh machine, seconds when present. Trunk and wasm-bindgen-cli compile; [`start_cargo_tools`] starts them.
+pub(crate) fn ensure_quick(needs: Needs) -> Result<()> {
     if needs.wasm {
         ensure_wasm_target()?;
-        ensure_cargo_tool("trunk", TRUNK_VERSION, "trunk", true)?;
-        let wb = wasm_bindgen_version()?;
-        // wasm-bindgen-cli must equal the library version in Cargo.lock exactly. Not `--locked`: its lockfile wants a
-        // webpki-roots release the registry no longer has.
-        ensure_cargo_tool("wasm-bindgen", &wb, "wasm-bindgen-cli", false)?;
         ensure_binaryen()?;
         // Trunk builds with `--offline`; fetch once so that works on a fresh machine.
         procs::run(Command::new(cargo()).arg("fetch").current_dir(root()))?;
@@ -57,6 +64,123 @@ pub(crate) fn ensure_all(needs: Needs) -> Result<()> {
         ensure_pip("moto_server", "moto[server]==5.2.5")?;
     }
     Ok(())
+}
+
+/// The tools that must compile, wasm-bindgen-cli and (if `trunk`) Trunk: each missing one is a `cargo install`
+/// started now, in the background, so that it compiles while the native suite builds and runs (on a fresh 2-core
+/// machine Trunk alone took 10 to 23 minutes).
+pub(crate) fn start_cargo_tools(trunk: bool) -> Result<Installs> {
+    let wb = wasm_bindgen_version()?;
+    let mut installs = Installs::none();
+    if trunk {
+        installs.start("trunk", TRUNK_VERSION, "trunk", true)?;
+    }
+    // wasm-bindgen-cli must equal the library version in Cargo.lock exactly. Not `--locked`: its lockfile wants a
+    // webpki-roots release the registry no longer has.
+    installs.start("wasm-bindgen", &wb, "wasm-bindgen-cli", false)?;
+    Ok(installs)
+}
+
+/// `cargo install`s running in the background, each logging to its own file (their output would interleave with
+/// the suites'). Dropping this waits for them: stopping a half-done install would throw away its compile.
+pub(crate) struct Installs {
+    running: Vec<Install>,
+    /// (crate, how long its install took) for the installs that finished.
+    done: Vec<(String, Duration)>,
+}
+
+struct Install {
+    crate_name: String,
+    child: Child,
+    log: PathBuf,
+    started: Instant,
+}
+
+impl Installs {
+    pub(crate) fn none() -> Self {
+        Self { running: Vec::new(), done: Vec::new() }
+    }
+
+    /// `bin --version` must print `version`; otherwise `cargo install crate_name --version version` starts.
+    fn start(&mut self, bin: &str, version: &str, crate_name: &str, locked: bool) -> Result<()> {
+        let have = output(Command::new(bin).arg("--version").env("PATH", path_env())).unwrap_or_default();
+        if have.split_whitespace().any(|w| w == version) {
+            return Ok(());
+        }
+        let dir = tools_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        let log = dir.join(format!("install-{crate_name}.log"));
+        let file = std::fs::File::create(&log).map_err(|e| format!("creating {}: {e}", log.display()))?;
+        let err = file.try_clone().map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(cargo());
+        cmd.args(["install", crate_name, "--version", version]);
+        if locked {
+            cmd.arg("--locked");
+        }
+        let shown = procs::describe(&cmd);
+        eprintln!(
+            "xtask: installing {crate_name} {version} in the background (have: {:?}; log: {}): $ {shown}",
+            have.trim(),
+            log.display()
+        );
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+        self.running.push(Install { crate_name: crate_name.to_owned(), child, log, started: Instant::now() });
+        Ok(())
+    }
+
+    /// Whether any tool had to be installed in this run.
+    pub(crate) fn installed_any(&self) -> bool {
+        !self.running.is_empty() || !self.done.is_empty()
+    }
+
+    pub(crate) fn is_running(&self, crate_name: &str) -> bool {
+        self.running.iter().any(|t| t.crate_name == crate_name)
+    }
+
+    /// Waits for the install of `crate_name`, if one is running.
+    pub(crate) fn wait_for(&mut self, crate_name: &str) -> Result<()> {
+        let Some(i) = self.running.iter().position(|t| t.crate_name == crate_name) else {
+            return Ok(());
+        };
+        let mut install = self.running.remove(i);
+        eprintln!("xtask: waiting for the install of {crate_name} (log: {})", install.log.display());
+        let status = install.child.wait().map_err(|e| format!("waiting for the install of {crate_name}: {e}"))?;
+        let took = install.started.elapsed();
+        self.done.push((format!("install {crate_name} (background)"), took));
+        if status.success() {
+            eprintln!("xtask: installed {crate_name} in {}", crate::steps::minutes(took));
+            return Ok(());
+        }
+        let log = std::fs::read_to_string(&install.log).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+        Err(format!("installing {crate_name} failed ({status}); the end of {}:\n{}", install.log.display(), tail.join("\n")))
+    }
+
+    pub(crate) fn wait_all(&mut self) -> Result<()> {
+        while let Some(name) = self.running.first().map(|t| t.crate_name.clone()) {
+            self.wait_for(&name)?;
+        }
+        Ok(())
+    }
+
+    /// How long each finished install took, for the closing report.
+    pub(crate) fn times(&self) -> &[(String, Duration)] {
+        &self.done
+    }
+}
+
+impl Drop for Installs {
+    fn drop(&mut self) {
+        for install in &mut self.running {
+            eprintln!("xtask: letting the install of {} finish so the next run need not compile it again", install.crate_name);
+            let _ = install.child.wait();
+        }
+    }
 }
 
 pub(crate) fn cargo() -> String {
@@ -83,21 +207,6 @@ fn ensure_wasm_target() -> Result<()> {
         return Ok(());
     }
     procs::run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
-}
-
-/// `bin --version` must print `version`; otherwise `cargo install crate_name --version version`.
-fn ensure_cargo_tool(bin: &str, version: &str, crate_name: &str, locked: bool) -> Result<()> {
-    let have = output(Command::new(bin).arg("--version").env("PATH", path_env())).unwrap_or_default();
-    if have.split_whitespace().any(|w| w == version) {
-        return Ok(());
-    }
-    eprintln!("xtask: installing {crate_name} {version} (have: {:?}); this takes a few minutes once", have.trim());
-    let mut cmd = Command::new(cargo());
-    cmd.args(["install", crate_name, "--version", version]);
-    if locked {
-        cmd.arg("--locked");
-    }
-    procs::run(&mut cmd)
 }
 
 /// The wasm-bindgen version in Cargo.lock; the CLI must match it exactly.
