@@ -6,16 +6,17 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use setlist_core::{
     after_lock, authorize_url, code_exchange_request, parse_callback, parse_token_response, refresh_request,
-    rescue_after_invalid_grant, AccessToken, AfterLock, AppConfig, PendingSignIn, TabMessage, TokenChange,
-    TokenError, TokenSet,
+    rescue_after_invalid_grant, AccessToken, AfterLock, AppConfig, PendingSignIn, TabMessage, TokenChange, TokenError,
+    TokenRequestBudget, TokenSet,
 };
 
 use crate::browser::{self, Area, HttpResponse, NetworkError};
 
 const PENDING_KEY: &str = "setlist.pending";
 const TOKENS_KEY: &str = "setlist.tokens";
-/// Refresh this long before the access token expires, so a request never leaves with a token about to lapse.
-const REFRESH_MARGIN_SECS: u64 = 60;
+/// The origin's recent token requests (core's [`TokenRequestBudget`]): times only, never a token. Read and written
+/// under [`REFRESH_LOCK`], so the tabs share one bound.
+const TOKEN_REQUESTS_KEY: &str = "setlist.token-requests";
 /// Spotify's authorization codes live 10 minutes; a pending sign-in older than that cannot succeed.
 const PENDING_MAX_AGE_SECS: u64 = 15 * 60;
 /// The Web Lock that makes refreshes single-flight across every tab of this origin (and within one).
@@ -114,6 +115,19 @@ pub fn load_tokens() -> Option<TokenSet> {
 fn save_tokens(tokens: &TokenSet) {
     if let Ok(json) = serde_json::to_string(tokens) {
         browser::storage_set(Area::Local, TOKENS_KEY, &json);
+    }
+}
+
+/// An unreadable budget counts as empty: the bound is against loops, and one lost record cannot make one.
+fn load_budget() -> TokenRequestBudget {
+    browser::storage_get(Area::Local, TOKEN_REQUESTS_KEY)
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
+}
+
+fn save_budget(budget: &TokenRequestBudget) {
+    if let Ok(json) = serde_json::to_string(budget) {
+        browser::storage_set(Area::Local, TOKEN_REQUESTS_KEY, &json);
     }
 }
 
@@ -218,6 +232,14 @@ pub async fn finish_sign_in(session: Session) -> Result<String, AppError> {
     }
     let code = parse_callback(&query, &pending.state).map_err(|e| AppError::SignIn(e.to_string()))?;
     let config = session.config.get_value();
+    // A code exchange is a token request too; it is counted (so the origin's bound is a bound on all of them) but
+    // never held back, because only the user's own consent leads here.
+    {
+        let _lock = browser::acquire_lock(REFRESH_LOCK).await;
+        let mut budget = load_budget();
+        budget.record(browser::now_secs());
+        save_budget(&budget);
+    }
     let resp = browser::send(code_exchange_request(&config, &code, &pending.verifier)).await?;
     let tokens = parse_token_response(resp.status, &resp.body)
         .map(|r| TokenSet::from_sign_in(r, browser::now_secs()))
@@ -226,46 +248,67 @@ pub async fn finish_sign_in(session: Session) -> Result<String, AppError> {
     Ok(pending.return_to)
 }
 
-/// A valid access token: this tab's own unless it is about to expire or Spotify `rejected` it (a 401).
+/// A valid access token: this tab's own unless it needs a refresh (core sizes the margin by the lifetime Spotify
+/// granted) or Spotify `rejected` it (a 401).
 ///
-/// Then, under the exclusive Web Lock shared by all tabs, the newest known tokens are re-read: if another tab (or
-/// an earlier call in this one) already refreshed, they are adopted without a request; otherwise this call
-/// refreshes, and every other waiter adopts its result. N tabs make one token request per expiry.
+/// Then, under the exclusive Web Lock shared by all tabs, the newest known tokens and the origin's token request
+/// budget are re-read: if another tab (or an earlier call in this one) already refreshed, the tokens are adopted
+/// without a request; otherwise this call refreshes, and every other waiter adopts its result. N tabs make one
+/// token request per expiry, and never more than core's budget allows: once it is spent, a token that still works
+/// is used, and otherwise this call waits without the lock until a request fits, then decides again.
 async fn access_token(session: Session, rejected: Option<&AccessToken>) -> Result<AccessToken, AppError> {
     let tokens = signed_in(session)?;
-    if rejected.is_none() && !tokens.expires_within(browser::now_secs(), REFRESH_MARGIN_SECS) {
+    if rejected.is_none() && !tokens.needs_refresh(browser::now_secs()) {
         return Ok(tokens.access_token);
     }
     let seen = rejected.cloned().unwrap_or(tokens.access_token);
-    let _lock = browser::acquire_lock(REFRESH_LOCK).await;
-    // A sign-out or a dead sign-in announced by another tab while this one waited ends it here too.
-    let decide = || {
-        let in_tab = signed_in(session)?;
-        let now = browser::now_secs();
-        Ok::<_, AppError>(after_lock(load_tokens().as_ref(), Some(&in_tab), &seen, rejected.is_some(), now, REFRESH_MARGIN_SECS))
-    };
-    let decision = match decide()? {
-        AfterLock::Refresh(_) => {
-            browser::sleep_ms(SETTLE_MS).await;
-            decide()?
-        }
-        other => other,
-    };
-    match decision {
-        AfterLock::Adopt(t) => {
-            let token = t.access_token.clone();
-            adopt(session, t);
-            Ok(token)
-        }
-        AfterLock::SignedOut => match session.auth.get_untracked() {
-            // Another tab's refresh found the sign-in dead and said so: keep saying why.
-            Auth::SignInAgain(why) => Err(AppError::SignInAgain(why)),
-            _ => {
-                session.auth.set(Auth::SignedOut);
-                Err(AppError::SignInAgain("You signed out in another tab.".into()))
+    loop {
+        let lock = browser::acquire_lock(REFRESH_LOCK).await;
+        // A sign-out or a dead sign-in announced by another tab while this one waited ends it here too.
+        let decide = |budget: &mut TokenRequestBudget| {
+            let in_tab = signed_in(session)?;
+            let now = browser::now_secs();
+            Ok::<_, AppError>(after_lock(load_tokens().as_ref(), Some(&in_tab), &seen, rejected.is_some(), now, budget))
+        };
+        // The first look only tells whether to let other tabs' news settle; it spends nothing.
+        let decision = match decide(&mut load_budget())? {
+            AfterLock::Refresh(_) => {
+                browser::sleep_ms(SETTLE_MS).await;
+                let mut budget = load_budget();
+                let decision = decide(&mut budget)?;
+                if matches!(decision, AfterLock::Refresh(_)) {
+                    // Stored before the request leaves: a refresh that never comes back still counts.
+                    save_budget(&budget);
+                }
+                decision
             }
-        },
-        AfterLock::Refresh(t) => refresh(session, t).await,
+            other => other,
+        };
+        match decision {
+            AfterLock::Adopt(t) => {
+                let token = t.access_token.clone();
+                adopt(session, t);
+                return Ok(token);
+            }
+            AfterLock::SignedOut => {
+                return match session.auth.get_untracked() {
+                    // Another tab's refresh found the sign-in dead and said so: keep saying why.
+                    Auth::SignInAgain(why) => Err(AppError::SignInAgain(why)),
+                    _ => {
+                        session.auth.set(Auth::SignedOut);
+                        Err(AppError::SignInAgain("You signed out in another tab.".into()))
+                    }
+                };
+            }
+            AfterLock::Refresh(t) => return refresh(session, t).await,
+            AfterLock::Wait { secs } => {
+                // Not holding the lock: the other tabs can still adopt, sign out or refresh meanwhile, and what
+                // they store is what the next look decides on.
+                drop(lock);
+                leptos::logging::warn!("token requests held back for {secs} s: this origin sent its limit");
+                browser::sleep_ms(u32::try_from(secs.saturating_mul(1000)).unwrap_or(u32::MAX)).await;
+            }
+        }
     }
 }
 

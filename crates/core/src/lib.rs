@@ -44,10 +44,11 @@ pub use oauth::{
 };
 pub use lifecycle::{
     after_lock, expiry_warning, rescue_after_invalid_grant, AfterLock, TabMessage, TokenChange,
+    TokenRequestBudget, MAX_TOKEN_REQUESTS, TOKEN_REQUEST_WINDOW_SECS,
 };
 pub use pkce::PkceChallenge;
 pub use push::{
     backoff_secs, classify, push_request, LastPush, Outbox, OutboxEntry, PushOutcome, SyncStatus, TokenPush,
 };
 pub use secret::{AccessToken, AuthCode, PkceVerifier, RefreshToken};
-pub use token::{safe_return_to, PendingSignIn, TokenSet};
+pub use token::{safe_return_to, PendingSignIn, TokenSet, MAX_REFRESH_MARGIN_SECS};

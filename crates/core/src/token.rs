@@ -11,6 +11,10 @@ use crate::{AccessToken, CoreError, OAuthState, PkceVerifier, RefreshToken, Toke
 /// longest six calendar months.
 pub const REFRESH_TOKEN_LIFETIME_SECS: u64 = 183 * 24 * 60 * 60;
 
+/// The longest the app refreshes ahead of an access token's expiry, reached by tokens that live four minutes or
+/// more (Spotify's hour among them).
+pub const MAX_REFRESH_MARGIN_SECS: u64 = 60;
+
 /// The tokens of one signed-in user, persisted in `localStorage` and shared by the tabs of an origin.
 ///
 /// `Debug` is safe to print: the token newtypes redact themselves.
@@ -26,6 +30,11 @@ pub struct TokenSet {
     pub scope: String,
     /// Unix seconds of the sign-in that produced the refresh token; refreshing does not move it.
     pub authorized_at: u64,
+    /// Unix seconds at which this access token was obtained: with `expires_at` it gives the lifetime the accounts
+    /// service granted, which sizes the refresh margin. Tokens stored before it existed read as 0, which makes
+    /// the lifetime long and the margin the full [`MAX_REFRESH_MARGIN_SECS`], as it always was.
+    #[serde(default)]
+    pub obtained_at: u64,
 }
 
 impl TokenSet {
@@ -38,6 +47,7 @@ impl TokenSet {
             expires_at: now.saturating_add(resp.expires_in),
             scope: resp.scope,
             authorized_at: now,
+            obtained_at: now,
         }
     }
 
@@ -58,12 +68,38 @@ impl TokenSet {
                 resp.scope
             },
             authorized_at: self.authorized_at,
+            obtained_at: now,
         }
     }
 
     /// Whether the access token is expired at `now` or will be within `margin_secs`: refresh first.
     pub fn expires_within(&self, now: u64, margin_secs: u64) -> bool {
         now.saturating_add(margin_secs) >= self.expires_at
+    }
+
+    /// Whether the access token no longer works at `now` by its own expiry (Spotify may still refuse it earlier,
+    /// with a 401).
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.expires_within(now, 0)
+    }
+
+    /// The lifetime the accounts service granted this access token, in seconds (`expires_in`).
+    pub fn lifetime_secs(&self) -> u64 {
+        self.expires_at.saturating_sub(self.obtained_at)
+    }
+
+    /// How long before expiry the access token is refreshed: a quarter of its lifetime, at most
+    /// [`MAX_REFRESH_MARGIN_SECS`]. A fixed margin longer than the lifetime would make every fresh token look
+    /// expiring and every request refresh it; a quarter leaves three quarters of any lifetime, however short,
+    /// to use the token (a 20 s token is refreshed 5 s before its end, a 0 s one only once it has ended).
+    pub fn refresh_margin_secs(&self) -> u64 {
+        (self.lifetime_secs() / 4).min(MAX_REFRESH_MARGIN_SECS)
+    }
+
+    /// Whether to refresh before using the access token at `now`: it is inside its
+    /// [refresh margin](Self::refresh_margin_secs) or past its expiry.
+    pub fn needs_refresh(&self, now: u64) -> bool {
+        self.expires_within(now, self.refresh_margin_secs())
     }
 
     /// Unix seconds after which the refresh token no longer works: six months (183 days) after
@@ -195,6 +231,64 @@ mod tests {
     }
 
     #[test]
+    fn refresh_margin_scales_with_the_granted_lifetime() {
+        // (expires_in, margin): a refresh is due from `expires_at - margin` on.
+        for (expires_in, margin) in [
+            (3600, 60),
+            (240, 60),
+            (239, 59),
+            (120, 30),
+            (20, 5),
+            (4, 1),
+            (3, 0),
+            (1, 0),
+            (0, 0),
+            (u64::MAX, 60),
+        ] {
+            let t = TokenSet::from_sign_in(response("a", None, "", expires_in), 1_000);
+            let lifetime = expires_in.min(u64::MAX - 1_000);
+            assert_eq!(t.lifetime_secs(), lifetime, "expires_in {expires_in}");
+            assert_eq!(t.refresh_margin_secs(), margin, "expires_in {expires_in}");
+            let due = t.expires_at - margin;
+            assert!(t.needs_refresh(due), "expires_in {expires_in}");
+            if due > 1_000 {
+                assert!(!t.needs_refresh(due - 1), "expires_in {expires_in}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_fresh_short_lived_token_is_used_not_refreshed() {
+        // The storm of issue 11: with a fixed 60 s margin a 20 s token was due for refresh the moment it arrived.
+        let t = TokenSet::from_sign_in(response("a", None, "", 20), 1_000);
+        assert!(t.expires_within(1_000, 60));
+        assert!(!t.needs_refresh(1_000));
+        assert!(!t.needs_refresh(1_014));
+        assert!(t.needs_refresh(1_015));
+        assert!(!t.is_expired(1_019));
+        assert!(t.is_expired(1_020));
+        // A refresh measures the new lifetime from the refresh, not from the sign-in.
+        let t2 = t.after_refresh(response("b", None, "", 20), 1_016);
+        assert_eq!(
+            (t2.obtained_at, t2.expires_at, t2.refresh_margin_secs()),
+            (1_016, 1_036, 5)
+        );
+        assert!(!t2.needs_refresh(1_016));
+        let hourly = t2.after_refresh(response("c", None, "", 3600), 1_040);
+        assert_eq!(hourly.refresh_margin_secs(), 60);
+    }
+
+    #[test]
+    fn tokens_stored_before_obtained_at_keep_the_sixty_second_margin() {
+        let json = r#"{"access_token":"a","refresh_token":"r","expires_at":4600,"scope":"s","authorized_at":1000}"#;
+        let t: TokenSet = serde_json::from_str(json).expect("older stored shape");
+        assert_eq!(t.obtained_at, 0);
+        assert_eq!(t.refresh_margin_secs(), 60);
+        assert!(!t.needs_refresh(4_539));
+        assert!(t.needs_refresh(4_540));
+    }
+
+    #[test]
     fn token_set_round_trips_and_debug_is_redacted() {
         let t = TokenSet::from_sign_in(
             response("ACCESS-secret-1", Some("REFRESH-secret-2"), "s", 3600),
@@ -207,8 +301,13 @@ mod tests {
         assert_eq!(back.access_token.secret(), "ACCESS-secret-1");
         assert_eq!(refresh_of(&back), Some("REFRESH-secret-2"));
         assert_eq!(
-            (back.expires_at, back.authorized_at, back.scope.as_str()),
-            (3605, 5, "s")
+            (
+                back.expires_at,
+                back.authorized_at,
+                back.obtained_at,
+                back.scope.as_str()
+            ),
+            (3605, 5, 5, "s")
         );
     }
 
