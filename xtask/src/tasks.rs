@@ -69,7 +69,8 @@ pub(crate) fn write_config(name: &str, ports: &Ports) -> Result<PathBuf> {
 const NATIVE_TESTS: &[&str] = &["test", "--workspace", "--exclude", "setlist"];
 const WASM_TESTS: &[&str] = &["test", "--package", "setlist", "--target", "wasm32-unknown-unknown"];
 /// The release app exactly as `trunk serve --release` builds it (Trunk 0.21's cargo arguments, with index.html's
-/// `data-bin`): built here first, so that its time and compiles are counted and Trunk finds it fresh.
+/// `data-bin`, and `--manifest-path`): built here first, so that its time and compiles are counted and Trunk finds
+/// it fresh.
 const APP_RELEASE: &[&str] = &["build", "--target=wasm32-unknown-unknown", "--release", "--bin", "setlist"];
 
 /// The native services for running and testing: (stand-in, sink), from the native suite's build ([`NATIVE_TESTS`]);
@@ -179,8 +180,6 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         return Err(format!("`run` takes no arguments (got {a})"));
     }
     tools::ensure_quick(Needs { wasm: true, ..Needs::default() })?;
-    // Trunk and wasm-bindgen-cli compile (when missing) while the services build.
-    let mut installs = tools::start_cargo_tools(true)?;
     let ports = Ports {
         app: env_port("SETLIST_PORT", RUN_APP_PORT)?,
         stand_in: env_port("SETLIST_STAND_IN_PORT", RUN_STAND_IN_PORT)?,
@@ -192,6 +191,8 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         }
     }
     let stop = stop_flag()?;
+    // Trunk and wasm-bindgen-cli compile (when missing) while the services build.
+    let mut installs = tools::start_cargo_tools(true)?;
     let (stand_in, sink) = build_services(&mut Steps::new())?;
     installs.wait_all()?;
     let config = write_config("run", &ports)?;
@@ -308,7 +309,10 @@ fn test_wasm(steps: &mut Steps, installs: &mut Installs) -> Result<()> {
 fn test_e2e(steps: &mut Steps, installs: &mut Installs, extra: &[String]) -> Result<()> {
     let ports = Ports { app: procs::free_port()?, stand_in: procs::free_port()?, sink: procs::free_port()? };
     let (stand_in, sink) = build_services(steps)?;
-    steps.cargo("build app (release, wasm)", Command::new(cargo()).args(APP_RELEASE).current_dir(root()), &target_dir())?;
+    let manifest = root().join("Cargo.toml");
+    let mut app = Command::new(cargo());
+    app.args(APP_RELEASE).arg("--manifest-path").arg(&manifest).current_dir(root());
+    steps.cargo("build app (release, wasm)", &mut app, &target_dir())?;
     wait_for_tool(steps, installs, "wasm-bindgen-cli")?;
     wait_for_tool(steps, installs, "trunk")?;
     // One config per run: concurrent runs must not pick up each other's ports.
