@@ -342,6 +342,50 @@ mod tests {
         assert_eq!(pv("tokio 1.54.1 (registry+https://github.com/rust-lang/crates.io-index)").as_deref(), Some("tokio 1.54.1"));
     }
 
+    /// Issue 17 in miniature, with a real Cargo: a dev-dependency adds a feature to a dependency, so building the
+    /// binary on its own (no dev units, resolver 2) compiles that dependency a second time. The test build repeated
+    /// compiles nothing; the binary built on its own is caught.
+    #[test]
+    fn a_real_second_feature_set_is_caught_and_repeating_one_build_is_not() {
+        let dir = std::env::temp_dir().join(format!("xtask-steps-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let files = [
+            ("Cargo.toml", "[workspace]\nmembers = [\"app\", \"aws-fixture\"]\nresolver = \"2\"\n"),
+            (
+                "aws-fixture/Cargo.toml",
+                "[package]\nname = \"aws-fixture\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[features]\nextra = []\n",
+            ),
+            ("aws-fixture/src/lib.rs", "pub fn answer() -> u8 {\n    if cfg!(feature = \"extra\") { 2 } else { 1 }\n}\n"),
+            (
+                "app/Cargo.toml",
+                "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n\
+                 aws-fixture = { path = \"../aws-fixture\" }\n\n[dev-dependencies]\n\
+                 aws-fixture = { path = \"../aws-fixture\", features = [\"extra\"] }\n",
+            ),
+            ("app/src/main.rs", "fn main() {\n    println!(\"{}\", aws_fixture::answer());\n}\n"),
+            ("app/tests/answer.rs", "#[test]\nfn answers() {\n    assert_eq!(aws_fixture::answer(), 2);\n}\n"),
+        ];
+        for (path, text) in files {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let target = dir.join("target");
+        let cargo = |args: &[&str]| {
+            let mut cmd = Command::new(crate::tools::cargo());
+            cmd.args(args).args(["--quiet", "--offline"]).current_dir(&dir).env("CARGO_TARGET_DIR", &target);
+            cmd
+        };
+        let mut steps = Steps::new();
+        steps.cargo("tests", &mut cargo(&["test", "--no-run"]), &target).unwrap();
+        steps.cargo("tests again", &mut cargo(&["test", "--no-run"]), &target).unwrap();
+        assert!(steps.repeats().is_empty(), "{}", steps.summary(false));
+        assert!(steps.summary(false).contains("compiled 5 units"), "{}", steps.summary(false));
+        let err = steps.cargo("the binary alone", &mut cargo(&["build", "--bin", "app"]), &target).unwrap_err();
+        assert!(err.contains("aws-fixture 0.1.0 (lib) in debug: 2 times"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn budget_line_names_the_budget_that_applies() {
         let s = Steps::new();
