@@ -117,6 +117,9 @@ impl Installs {
         if locked {
             cmd.arg("--locked");
         }
+        // Trunk's release profile asks for fat LTO in one codegen unit: minutes of single-threaded work at the end
+        // of its install for a tool that mostly starts other programs. Cargo's release defaults are enough here.
+        cmd.env("CARGO_PROFILE_RELEASE_LTO", "false").env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
         let shown = procs::describe(&cmd);
         eprintln!(
             "xtask: installing {crate_name} {version} in the background (have: {:?}; log: {}): $ {shown}",
