@@ -120,6 +120,8 @@ fn SyncIndicator(sync: TokenSync) -> impl IntoView {
             SyncStatus::Synced => "synced",
             SyncStatus::Sending | SyncStatus::Retrying { .. } => "pending",
             SyncStatus::Failed(_) => "failed",
+            // Not an error: this site does not store this account's credentials.
+            SyncStatus::NotStored => "not-stored",
         };
         let title = match &status {
             SyncStatus::Retrying { reason, .. } if !reason.is_empty() => format!("{status} ({reason})"),

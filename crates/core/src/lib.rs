@@ -48,7 +48,8 @@ pub use lifecycle::{
 };
 pub use pkce::PkceChallenge;
 pub use push::{
-    backoff_secs, classify, push_request, LastPush, Outbox, OutboxEntry, PushOutcome, SyncStatus, TokenPush,
+    backoff_secs, classify, push_request, LastPush, Outbox, OutboxEntry, PushOutcome, PushParseError, SyncStatus,
+    TokenPush, ACCESS_TOKEN_LIFETIME_SECS, MAX_CLOCK_SKEW_SECS, MAX_PUSH_BYTES,
 };
-pub use secret::{AccessToken, AuthCode, PkceVerifier, RefreshToken};
+pub use secret::{is_sha256_hex, sha256_hex, AccessToken, AuthCode, PkceVerifier, RefreshToken};
 pub use token::{safe_return_to, PendingSignIn, TokenSet, MAX_REFRESH_MARGIN_SECS};

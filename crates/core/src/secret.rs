@@ -67,14 +67,31 @@ impl RefreshToken {
     /// The token push identifies "which refresh token was this" by hash so the sink can detect rotations
     /// and forks without ever receiving an old token again.
     pub fn sha256_hex(&self) -> String {
-        let digest = Sha256::digest(self.0.as_bytes());
-        let mut out = String::with_capacity(digest.len() * 2);
-        for byte in digest {
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
-        }
-        out
+        sha256_hex(self.0.as_bytes())
     }
+}
+
+impl AccessToken {
+    /// Lowercase hex of the SHA-256 of the token: safe to log, compare and use as a cache key.
+    pub fn sha256_hex(&self) -> String {
+        sha256_hex(self.0.as_bytes())
+    }
+}
+
+/// Lowercase hex SHA-256 of `data` (64 characters). The one implementation every part uses.
+pub fn sha256_hex(data: &[u8]) -> String {
+    let digest = Sha256::digest(data);
+    let mut out = String::with_capacity(digest.len() * 2);
+    for byte in digest {
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    out
+}
+
+/// True for exactly 64 lowercase hex digits, the shape of [`sha256_hex`].
+pub fn is_sha256_hex(value: &str) -> bool {
+    value.len() == 64 && value.bytes().all(|c| HEX.contains(&c))
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

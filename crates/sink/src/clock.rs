@@ -1,11 +1,11 @@
 //! Time as a parameter: the sink asks a [`Clock`], tests hand it a [`ManualClock`].
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Unix seconds.
 pub trait Clock: Send + Sync {
-    fn now(&self) -> i64;
+    fn now(&self) -> u64;
 }
 
 /// The machine's clock.
@@ -13,9 +13,9 @@ pub trait Clock: Send + Sync {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> i64 {
+    fn now(&self) -> u64 {
         match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+            Ok(since) => since.as_secs(),
             // A clock before 1970 makes every token look fresh; call it the epoch and let expiry checks fail.
             Err(_) => 0,
         }
@@ -24,24 +24,24 @@ impl Clock for SystemClock {
 
 /// A clock that moves only when told to.
 #[derive(Debug, Default)]
-pub struct ManualClock(AtomicI64);
+pub struct ManualClock(AtomicU64);
 
 impl ManualClock {
-    pub fn new(now: i64) -> Self {
-        Self(AtomicI64::new(now))
+    pub fn new(now: u64) -> Self {
+        Self(AtomicU64::new(now))
     }
 
-    pub fn set(&self, now: i64) {
+    pub fn set(&self, now: u64) {
         self.0.store(now, Ordering::SeqCst);
     }
 
-    pub fn advance(&self, secs: i64) {
+    pub fn advance(&self, secs: u64) {
         self.0.fetch_add(secs, Ordering::SeqCst);
     }
 }
 
 impl Clock for ManualClock {
-    fn now(&self) -> i64 {
+    fn now(&self) -> u64 {
         self.0.load(Ordering::SeqCst)
     }
 }

@@ -25,8 +25,6 @@ pub enum Error {
     MalformedJson { line: usize, column: usize },
     #[error("the body is not a token push: {0}")]
     InvalidPush(String),
-    #[error("the access token has expired")]
-    AccessTokenExpired,
     #[error("Spotify did not accept the access token")]
     AccessTokenRejected,
     #[error("user {0} may not push tokens here")]
@@ -35,6 +33,11 @@ pub enum Error {
     SpotifyUnavailable { retry_after_secs: u64 },
     #[error("the stored tokens belong to another chain or are newer (generation {generation})")]
     Conflict { generation: u64 },
+    #[error("too many sign-ins of this account stored in the last hour; retry later")]
+    TooManySignIns { retry_after_secs: u64 },
+    /// The push did not finish within the sink's deadline (a slow Spotify or store).
+    #[error("the sink could not finish in time; retry later")]
+    Deadline,
     /// A compare-and-swap found another version current. The write loop re-reads; callers only see it if it
     /// escapes that loop.
     #[error("the store moved on during the write")]
@@ -55,11 +58,10 @@ impl Error {
             | Self::UnreadableBody
             | Self::MalformedJson { .. }
             | Self::InvalidPush(_) => StatusCode::BAD_REQUEST,
-            Self::AccessTokenExpired | Self::AccessTokenRejected | Self::UserNotAllowed(_) => {
-                StatusCode::FORBIDDEN
-            }
+            Self::AccessTokenRejected | Self::UserNotAllowed(_) => StatusCode::FORBIDDEN,
             Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::SpotifyUnavailable { .. } | Self::StoreConflict | Self::Store(_) => {
+            Self::TooManySignIns { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::SpotifyUnavailable { .. } | Self::StoreConflict | Self::Store(_) | Self::Deadline => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
         }
@@ -76,11 +78,12 @@ impl Error {
             Self::UnreadableBody => "unreadable_body",
             Self::MalformedJson { .. } => "malformed_json",
             Self::InvalidPush(_) => "invalid_push",
-            Self::AccessTokenExpired => "access_token_expired",
             Self::AccessTokenRejected => "access_token_rejected",
             Self::UserNotAllowed(_) => "user_not_allowed",
             Self::SpotifyUnavailable { .. } => "spotify_unavailable",
             Self::Conflict { .. } => "conflict",
+            Self::TooManySignIns { .. } => "too_many_sign_ins",
+            Self::Deadline => "sink_timeout",
             Self::StoreConflict => "store_busy",
             Self::Store(_) => "store_unavailable",
         }
@@ -89,9 +92,20 @@ impl Error {
     fn retry_after_secs(&self) -> Option<u64> {
         match self {
             Self::SpotifyUnavailable { retry_after_secs } => Some(*retry_after_secs),
+            Self::TooManySignIns { retry_after_secs } => Some(*retry_after_secs),
             Self::StoreConflict => Some(1),
+            Self::Deadline => Some(5),
             Self::Store(_) => Some(5),
             _ => None,
+        }
+    }
+}
+
+impl From<setlist_core::PushParseError> for Error {
+    fn from(error: setlist_core::PushParseError) -> Self {
+        match error {
+            setlist_core::PushParseError::MalformedJson { line, column } => Self::MalformedJson { line, column },
+            setlist_core::PushParseError::Invalid(message) => Self::InvalidPush(message),
         }
     }
 }

@@ -11,38 +11,52 @@ use axum::Json;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use serde_json::json;
 
-use crate::push::MAX_BODY_BYTES;
-use crate::secret::sha256_hex;
+use std::time::Duration;
+
+use setlist_core::{is_sha256_hex, sha256_hex};
+
 use crate::store::{store_push, Stored};
-use crate::{Error, SinkState, TokenPush};
+use crate::{Error, SinkState, TokenPush, MAX_BODY_BYTES};
 
 /// The header CloudFront's SigV4 signature covers and Lambda requires for signed POSTs.
 const PAYLOAD_HASH: &str = "x-amz-content-sha256";
+
+/// A push answers within this long or gets `503` with `Retry-After`: under the Lambda's timeout (20 s in the
+/// stack) and CloudFront's origin read timeout (30 s), so a slow Spotify or store never becomes a bare 502.
+pub(crate) const DEADLINE: Duration = Duration::from_secs(12);
 
 pub(crate) async fn push_tokens(
     State(state): State<SinkState>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Error> {
+    match tokio::time::timeout(DEADLINE, handle_push(state, headers, body)).await {
+        Ok(answer) => answer,
+        Err(_) => Err(Error::Deadline),
+    }
+}
+
+async fn handle_push(state: SinkState, headers: HeaderMap, body: Body) -> Result<Response, Error> {
     check_content_type(&headers)?;
     check_content_length(&headers)?;
     let claimed_hash = payload_hash(&headers)?;
     let body = read_limited(body).await?;
+    tracing::trace!(bytes = body.len(), "push received");
     if sha256_hex(&body) != claimed_hash {
         return Err(Error::PayloadHashMismatch);
     }
 
+    // The sink's clock, read once: the sender's times are only checked for sanity against it.
     let now = state.inner.clock.now();
-    let push = TokenPush::parse(&body, now)?;
-    if push.expires_at <= now {
-        return Err(Error::AccessTokenExpired);
-    }
+    let push = TokenPush::parse(&body)?;
+    push.check_times(now)?;
+    // Whether the token works is Spotify's to say, not the sender's clock's.
     let user_id = state.inner.identity.user_id(&push, now).await?;
     if !state.inner.allow.contains(&user_id) {
         return Err(Error::UserNotAllowed(user_id));
     }
 
-    let stored = store_push(state.inner.store.as_ref(), &push, &user_id, now).await?;
+    let stored = store_push(state.inner.store.as_ref(), &push, &user_id, now, state.inner.policy).await?;
     let body = match stored {
         Stored::Written { generation, reason } => {
             state.inner.writes.fetch_add(1, Ordering::SeqCst);
@@ -55,9 +69,7 @@ pub(crate) async fn push_tokens(
         }
     };
     let mut response = Json(body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 
@@ -116,7 +128,7 @@ fn payload_hash(headers: &HeaderMap) -> Result<String, Error> {
         .to_str()
         .map_err(|_| Error::MalformedPayloadHash)?
         .to_ascii_lowercase();
-    if crate::secret::is_sha256_hex(&value) {
+    if is_sha256_hex(&value) {
         Ok(value)
     } else {
         Err(Error::MalformedPayloadHash)

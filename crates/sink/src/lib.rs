@@ -4,17 +4,20 @@
 //! serve it.
 //!
 //! A request must be `application/json`, at most 4 KiB, carry `x-amz-content-sha256: hex(SHA-256(body))`, and be
-//! a [`TokenPush`]. Answers: `200 {"status":"written"|"unchanged","generation":N}`, or
-//! `{"error":"code","message":"..."}` with 400, 403, 409 (plus `"generation"`), 413, 415 or 503 (plus
-//! `Retry-After`). Nothing is written on any error.
+//! a [`TokenPush`] (core's wire type, the one the app sends). Answers: `200 {"status":"written"|"unchanged",
+//! "generation":N}`, or `{"error":"code","message":"..."}` with 400, 403, 409 (plus `"generation"`), 413, 415,
+//! 429 or 503 (both plus `Retry-After`). Nothing is written on any error.
+//!
+//! Each allow-listed Spotify user has a record of their own (one secret per user under a name prefix, or one file
+//! per user); a push only ever touches the record of the user Spotify's `GET /v1/me` names. The sink's own clock
+//! orders sign-ins and judges freshness; the sender's times are only sanity-checked.
 
 mod clock;
 mod error;
 mod handler;
+pub mod job;
 pub mod policy;
-mod push;
 mod record;
-mod secret;
 mod spotify;
 pub mod store;
 
@@ -27,10 +30,10 @@ use axum::Router;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::Error;
-pub use push::{TokenPush, MAX_BODY_BYTES, MAX_CLOCK_AHEAD_SECS};
+pub use policy::Policy;
 pub use record::{parse_stored, Snapshot, StoredRecord};
-pub use secret::{sha256_hex, SecretString};
-pub use store::{store_push, FileStore, SecretStore, SecretsManagerStore, StoreSpec, Stored};
+pub use setlist_core::{sha256_hex, TokenPush, MAX_PUSH_BYTES as MAX_BODY_BYTES};
+pub use store::{check_user_id, store_push, FileStore, SecretStore, SecretsManagerStore, StoreSpec, Stored};
 
 /// The path the app posts to.
 pub const PUSH_PATH: &str = "/api/tokens";
@@ -44,6 +47,8 @@ pub struct Config {
     pub api_base: String,
     /// Spotify user ids allowed to push.
     pub allow: Vec<String>,
+    /// The write budget.
+    pub policy: Policy,
 }
 
 /// Everything a request handler needs. Cloning shares it.
@@ -54,6 +59,7 @@ pub struct SinkState {
 
 struct Inner {
     allow: Vec<String>,
+    policy: Policy,
     identity: spotify::Identity,
     store: Arc<dyn SecretStore>,
     clock: Arc<dyn Clock>,
@@ -74,6 +80,7 @@ impl SinkState {
         Self {
             inner: Arc::new(Inner {
                 allow: config.allow,
+                policy: config.policy,
                 identity: spotify::Identity::new(&config.api_base),
                 store,
                 clock,
@@ -102,14 +109,69 @@ pub fn app(state: SinkState) -> Router {
         .with_state(state)
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`). For the binaries.
+/// Targets whose events at `debug` and `trace` carry what passed through them: the Lambda runtime logs each raw
+/// invocation event (a push body, tokens and all), HTTP and TLS stacks log headers and bodies. Whatever `RUST_LOG`
+/// says, they log at `info` at most.
+const VERBOSE_TARGETS: &[&str] = &[
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+    "lambda_http",
+    "aws_lambda_events",
+    "aws_smithy",
+    "aws_sdk",
+    "aws_config",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "reqwest",
+    "rustls",
+    "tower_http",
+    "tower",
+    "axum",
+];
+
+/// Whether an event of `target` at `level` may be written: everything at `info` and above, and `debug`/`trace`
+/// only from targets outside [`VERBOSE_TARGETS`].
+pub fn loggable(target: &str, level: &tracing::Level) -> bool {
+    *level <= tracing::Level::INFO
+        || !VERBOSE_TARGETS
+            .iter()
+            .any(|t| target == *t || target.strip_prefix(t).is_some_and(|rest| rest.starts_with("::") || rest.starts_with('_')))
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`) and never more verbose than `info` for the targets that
+/// would print tokens ([`loggable`]). For the binaries.
 pub fn init_logging() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::Layer as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // A second call (tests) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let guard = tracing_subscriber::filter::filter_fn(|meta| loggable(meta.target(), meta.level()));
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_filter(guard)
+        .with_filter(filter);
+    // A second call (tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry().with(layer).try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbose_targets_are_capped_at_info() {
+        use tracing::Level;
+        assert!(!loggable("lambda_runtime", &Level::TRACE));
+        assert!(!loggable("lambda_runtime::layers::trace", &Level::DEBUG));
+        assert!(!loggable("lambda_runtime_api_client", &Level::TRACE));
+        assert!(!loggable("aws_smithy_runtime::client::http", &Level::TRACE));
+        assert!(!loggable("hyper_util::client", &Level::DEBUG));
+        assert!(loggable("lambda_runtime", &Level::INFO));
+        assert!(loggable("lambda_runtime", &Level::ERROR));
+        assert!(loggable("setlist_sink::handler", &Level::TRACE));
+        assert!(loggable("hyperion", &Level::TRACE), "a prefix of a name is not the name");
+    }
 }

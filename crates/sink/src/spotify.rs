@@ -1,6 +1,7 @@
 //! Who a pushed access token belongs to: `GET {api}/me`
 //! ([get current user's profile](https://developer.spotify.com/documentation/web-api/reference/get-current-users-profile)),
-//! cached per access-token hash until the token expires. The pushed refresh token is never used.
+//! cached per access-token hash for a few minutes, never past the token's expiry by the sink's clock, so a revoked
+//! token stops getting in soon after. The pushed refresh token is never used.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -14,7 +15,9 @@ use crate::{Error, TokenPush};
 /// Retry-After when Spotify gave none (unreachable, 5xx).
 const DEFAULT_RETRY_AFTER_SECS: u64 = 10;
 /// A cached answer is kept at most this long, whatever `expires_at` claims.
-const MAX_CACHE_SECS: i64 = 60 * 60;
+const MAX_CACHE_SECS: u64 = 5 * 60;
+/// `/v1/me` answers within this long or the push gets `503` + `Retry-After` (well inside the handler's deadline).
+const ME_TIMEOUT: Duration = Duration::from_secs(4);
 const MAX_CACHE_ENTRIES: usize = 1024;
 
 /// Asks Spotify whose a token is, remembering answers by token hash.
@@ -23,7 +26,7 @@ pub(crate) struct Identity {
     client: reqwest::Client,
     me_url: String,
     /// access-token SHA-256 -> (user id, cache until).
-    cache: Mutex<HashMap<String, (String, i64)>>,
+    cache: Mutex<HashMap<String, (String, u64)>>,
 }
 
 #[derive(Deserialize)]
@@ -35,8 +38,8 @@ impl Identity {
     /// `api_base` is the Web API root including `/v1` (`https://api.spotify.com/v1`).
     pub(crate) fn new(api_base: &str) -> Self {
         let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(ME_TIMEOUT)
             .build()
             // Only fails when the TLS backend cannot start, which a correct build rules out.
             .unwrap_or_default();
@@ -48,7 +51,7 @@ impl Identity {
     }
 
     /// The Spotify user id of `push.access_token` at `now`.
-    pub(crate) async fn user_id(&self, push: &TokenPush, now: i64) -> Result<String, Error> {
+    pub(crate) async fn user_id(&self, push: &TokenPush, now: u64) -> Result<String, Error> {
         let key = push.access_token.sha256_hex();
         if let Some(user) = self.cached(&key, now) {
             return Ok(user);
@@ -110,16 +113,11 @@ impl Identity {
         if me.id.is_empty() {
             return Err(Error::AccessTokenRejected);
         }
-        self.remember(
-            key,
-            &me.id,
-            push.expires_at.min(now.saturating_add(MAX_CACHE_SECS)),
-            now,
-        );
+        self.remember(key, &me.id, push.expires_at_by(now).min(now.saturating_add(MAX_CACHE_SECS)), now);
         Ok(me.id)
     }
 
-    fn cached(&self, key: &str, now: i64) -> Option<String> {
+    fn cached(&self, key: &str, now: u64) -> Option<String> {
         let cache = self
             .cache
             .lock()
@@ -130,7 +128,7 @@ impl Identity {
             .map(|(user, _)| user.clone())
     }
 
-    fn remember(&self, key: String, user: &str, until: i64, now: i64) {
+    fn remember(&self, key: String, user: &str, until: u64, now: u64) {
         let mut cache = self
             .cache
             .lock()

@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use setlist_sink::{app, sha256_hex, Config, FileStore, ManualClock, SinkState, TokenPush};
 use tower::ServiceExt as _;
 
-const NOW: i64 = 1_800_000_000;
+const NOW: u64 = 1_800_000_000;
 const FIELDS: &[&str] = &[
     "access_token",
     "expires_at",
@@ -117,8 +117,8 @@ fn no_echo(text: &str, access: &str, refresh: &str) -> Result<(), TestCaseError>
 
 proptest! {
     #[test]
-    fn push_parser_never_panics_or_echoes_a_token((body, access, refresh) in any_body(), now in prop_oneof![Just(NOW), any::<i64>()]) {
-        match TokenPush::parse(&body, now) {
+    fn push_parser_never_panics_or_echoes_a_token((body, access, refresh) in any_body(), now in prop_oneof![Just(NOW), any::<u64>()]) {
+        match TokenPush::parse(&body).and_then(|push| push.check_times(now).map(|()| push)) {
             Err(error) => {
                 no_echo(&error.to_string(), &access, &refresh)?;
                 no_echo(&format!("{error:?}"), &access, &refresh)?;
@@ -170,8 +170,9 @@ fn push_endpoint_never_panics_echoes_or_writes() {
             // Nothing listens on port 1: every well-formed push ends at "Spotify unreachable" (503).
             api_base: "http://127.0.0.1:1/v1".to_owned(),
             allow: vec!["alice.setlist".to_owned()],
+            policy: setlist_sink::Policy::default(),
         },
-        Arc::new(FileStore::new(dir.path().join("secret.json"))),
+        Arc::new(FileStore::new(dir.path().join("tokens"))),
         Arc::new(ManualClock::new(NOW)),
     );
     let router = app(state.clone());

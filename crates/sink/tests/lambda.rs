@@ -1,7 +1,8 @@
 //! The `sink-lambda` binary as Lambda runs it: started with `AWS_LAMBDA_RUNTIME_API` pointing at an emulated
 //! Runtime API (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>), it initialises, asks for the
 //! next invocation, gets one function-URL push (API Gateway payload 2.0) and answers it; the token lands in
-//! Secrets Manager (moto) after the allow-list check against the stand-in. Prints the cold-start init time (spawn
+//! Secrets Manager (moto) after the allow-list check against the stand-in, and with `RUST_LOG=trace` no token
+//! reaches its logs. Prints the cold-start init time (spawn
 //! to the first `GET .../invocation/next`), which `cargo xtask bench` reports.
 
 mod common;
@@ -119,7 +120,8 @@ fn function_url_event(body: &str) -> Value {
 async fn the_bootstrap_initialises_and_answers_one_push_through_the_runtime_api() {
     let moto = Moto::start().await;
     let client = moto.client().await;
-    let secret_id = moto.create_secret(&client, "setlist/lambda").await;
+    // No secret made beforehand: the first push of the user creates theirs under the prefix.
+    let secret_id = format!("setlist/lambda/{}", common::ALICE);
     let stand_in = StandIn::new(Options::default());
     let base = common::serve(setlist_stand_in::app(stand_in.clone())).await;
 
@@ -161,7 +163,9 @@ async fn the_bootstrap_initialises_and_answers_one_push_through_the_runtime_api(
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/setlist-sink")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/28/[$LATEST]0123456789abcdef")
-        .env("SINK_SECRET_ID", &secret_id)
+        .env("SINK_SECRET_PREFIX", "setlist/lambda/")
+        // The most verbose logging an operator can ask for: still no token may reach the logs.
+        .env("RUST_LOG", "trace")
         .env("SINK_ALLOW", common::ALICE)
         .env("SINK_API_BASE", format!("{base}/v1"))
         .envs(moto.env())
@@ -210,6 +214,7 @@ async fn the_bootstrap_initialises_and_answers_one_push_through_the_runtime_api(
         .expect("GetSecretValue");
     let stored: Value = serde_json::from_str(stored.secret_string().expect("a string")).expect("JSON secret");
     assert_eq!(stored["refresh_token"], refresh_token, "{stored}");
+    assert!(logs.contains("push received"), "trace logging was on:\n{logs}");
     for secret in [minted.access_token.as_str(), refresh_token.as_str()] {
         assert!(!logs.contains(secret), "a token in the function's logs:\n{logs}");
     }

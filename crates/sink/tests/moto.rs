@@ -9,147 +9,199 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use common::moto::{Moto, VersionCounter};
-use common::{cases, FakeSpotify, Harness, Push, ALICE};
-use setlist_sink::{
-    store_push, Clock as _, SecretStore, SecretsManagerStore, StoredRecord, SystemClock,
-};
+use common::{cases, FakeSpotify, Harness, Push, ALICE, BRUNO, CHEN, NOW};
+use setlist_sink::job::{credentials, Accounts, Obtained, WriteBack};
+use setlist_sink::{store_push, Clock as _, Policy, SecretStore, SecretsManagerStore, StoredRecord, SystemClock};
 use setlist_stand_in::{Options, StandIn};
 
-/// A harness over a fresh secret on `moto`.
-async fn harness(moto: &Moto, name: &str) -> Harness {
+/// A harness over a fresh secret name prefix on `moto`: the first push of each user creates their secret.
+async fn harness(moto: &Moto, prefix: &str) -> Harness {
     let client = moto.client().await;
-    let secret_id = moto.create_secret(&client, name).await;
-    let store: Arc<dyn SecretStore> =
-        Arc::new(SecretsManagerStore::new(client.clone(), &secret_id));
+    let store: Arc<dyn SecretStore> = Arc::new(SecretsManagerStore::new(client.clone(), prefix));
     let mut h = Harness::new(store).await;
-    h.versions = Some(VersionCounter { client, secret_id });
+    h.versions = Some(VersionCounter { client, prefix: prefix.to_owned() });
     h
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_cases_against_moto() {
     let moto = Moto::start().await;
-    // Each case on its own secret, all on one moto.
-    cases::bad_requests_write_nothing(&harness(&moto, "setlist/bad-requests").await).await;
-    cases::write_policy_and_chain_rule(&harness(&moto, "setlist/policy").await).await;
+    // Each case under its own prefix, all on one moto.
+    cases::bad_requests_write_nothing(&harness(&moto, "setlist/bad-requests/").await).await;
+    cases::write_policy_and_chain_rule(&harness(&moto, "setlist/policy/").await).await;
 
-    let h = harness(&moto, "setlist/replays").await;
+    let h = harness(&moto, "setlist/replays/").await;
     cases::replays_are_idempotent(&h).await;
-    assert_eq!(
-        h.version_count().await,
-        Some(2),
-        "one version per write, none per replay"
-    );
+    assert_eq!(h.version_count().await, Some(2), "one version per write, none per replay");
 
-    let h = harness(&moto, "setlist/concurrent").await;
+    let h = harness(&moto, "setlist/users/").await;
+    cases::users_have_their_own_records(&h).await;
+    assert_eq!((h.version_count().await, h.version_count_of(BRUNO).await), (Some(2), Some(1)));
+    assert_eq!(h.version_count_of(CHEN).await, Some(0), "no secret for a user off the list");
+
+    cases::the_sinks_clock_decides(&harness(&moto, "setlist/clock/").await).await;
+    cases::a_chain_resent_after_an_outage_continues(&harness(&moto, "setlist/outage/").await).await;
+
+    let h = harness(&moto, "setlist/budget/").await;
+    let written = cases::sign_ins_are_held_to_a_budget(&h).await;
+    assert_eq!(h.version_count().await, Some(written), "30 sign-in pushes made only the budgeted versions");
+
+    let h = harness(&moto, "setlist/concurrent/").await;
     let elapsed = cases::concurrent_chains_end_at_the_head(&h).await;
     eprintln!("100 concurrent pushes over moto took {elapsed:?}");
+
+    let h = harness(&moto, "setlist/two-users/").await;
+    let counts = cases::two_users_push_concurrently(&h).await;
+    let versions = [h.version_count_of(ALICE).await, h.version_count_of(BRUNO).await];
+    eprintln!("two users, 100 rounds each over moto: writes {counts:?}, secret versions {versions:?}");
+    assert_eq!(versions, [Some(counts[0] as usize), Some(counts[1] as usize)], "one version per write, per user");
 }
 
-/// The compare-and-swap itself: a stale expected version loses, the same record put twice is one version, and a
-/// secret created with the `{}` placeholder works like an empty one.
+/// The compare-and-swap itself: a stale expected version loses, the same record put twice is one version, a
+/// secret an operator created with the `{}` placeholder works like an empty one, and the previous version stays
+/// readable as `AWSPREVIOUS`.
 #[tokio::test]
 async fn secrets_manager_compare_and_swap() {
     let moto = Moto::start().await;
     let client = moto.client().await;
     client
         .create_secret()
-        .name("setlist/placeholder")
+        .name("setlist/cas/alice.setlist")
         .secret_string("{}")
         .send()
         .await
         .expect("CreateSecret");
-    let store = SecretsManagerStore::new(client.clone(), "setlist/placeholder");
-    let counter = VersionCounter {
-        client: client.clone(),
-        secret_id: "setlist/placeholder".to_owned(),
-    };
+    let store = SecretsManagerStore::new(client.clone(), "setlist/cas/");
+    let counter = VersionCounter { client: client.clone(), prefix: "setlist/cas/".to_owned() };
 
-    let placeholder = store.read().await.expect("read");
+    let placeholder = store.read(ALICE).await.expect("read");
     assert!(placeholder.record.is_none());
     let placeholder_version = placeholder.version.clone();
     assert!(placeholder_version.is_some());
 
-    let push = |tag: &str, prev: Option<&str>| Push {
-        prev_refresh_token: prev.map(str::to_owned),
-        ..Push::sign_in(ALICE, tag, common::NOW)
-    };
-    let parse = |push: &Push| {
-        setlist_sink::TokenPush::parse(push.json().as_bytes(), common::NOW).expect("valid")
-    };
-    let first = StoredRecord::from_push(&parse(&push("k1", None)), ALICE, 1);
-    store
-        .compare_and_swap(placeholder_version.as_deref(), &first)
-        .await
-        .expect("write over the placeholder");
-    let after_first = store.read().await.expect("read");
-    assert_eq!(
-        after_first.version.as_deref(),
-        Some(first.version_token().as_str())
-    );
-    assert_eq!(counter.count().await, 2);
+    let push = |tag: &str, prev: Option<&str>| Push { prev_refresh_token: prev.map(str::to_owned), ..Push::sign_in(ALICE, tag, NOW) };
+    let parse = |push: &Push| setlist_sink::TokenPush::parse(push.json().as_bytes()).expect("valid");
+    let first = StoredRecord::first(&parse(&push("k1", None)), ALICE, NOW);
+    store.compare_and_swap(ALICE, placeholder_version.as_deref(), &first).await.expect("write over the placeholder");
+    let after_first = store.read(ALICE).await.expect("read");
+    assert_eq!(after_first.version.as_deref(), Some(first.version_token().as_str()));
+    assert_eq!(counter.count(ALICE).await, 2);
 
     // The same record again: idempotent, no new version.
-    store
-        .compare_and_swap(after_first.version.as_deref(), &first)
-        .await
-        .expect("idempotent");
-    assert_eq!(counter.count().await, 2);
+    store.compare_and_swap(ALICE, after_first.version.as_deref(), &first).await.expect("idempotent");
+    assert_eq!(counter.count(ALICE).await, 2);
 
     // A writer still holding the placeholder's version loses.
-    let second = StoredRecord::from_push(&parse(&push("k2", Some("rt.k1"))), ALICE, 2);
-    let lost = store
-        .compare_and_swap(placeholder_version.as_deref(), &second)
-        .await;
-    assert!(
-        matches!(lost, Err(setlist_sink::Error::StoreConflict)),
-        "{lost:?}"
-    );
-    assert_eq!(
-        store.read().await.expect("read").version,
-        after_first.version,
-        "AWSCURRENT did not move"
-    );
+    let second = first.next(&parse(&push("k2", Some("rt.k1"))), NOW + 1);
+    let lost = store.compare_and_swap(ALICE, placeholder_version.as_deref(), &second).await;
+    assert!(matches!(lost, Err(setlist_sink::Error::StoreConflict)), "{lost:?}");
+    assert_eq!(store.read(ALICE).await.expect("read").version, after_first.version, "AWSCURRENT did not move");
 
     // store_push re-reads and decides against the current record.
-    let outcome = store_push(
-        &store,
-        &parse(&push("k2", Some("rt.k1"))),
-        ALICE,
-        common::NOW,
-    )
-    .await
-    .expect("stored");
-    assert!(
-        matches!(outcome, setlist_sink::Stored::Written { generation: 2, .. }),
-        "{outcome:?}"
-    );
-    let current = store.read().await.expect("read").record.expect("record");
+    let outcome = store_push(&store, &parse(&push("k2", Some("rt.k1"))), ALICE, NOW, Policy::default())
+        .await
+        .expect("stored");
+    assert!(matches!(outcome, setlist_sink::Stored::Written { generation: 2, .. }), "{outcome:?}");
+    let current = store.read(ALICE).await.expect("read").record.expect("record");
     assert_eq!(current.refresh_token.secret(), "rt.k2");
+    let previous = store.read_previous(ALICE).await.expect("read").expect("AWSPREVIOUS");
+    assert_eq!(previous.refresh_token.secret(), "rt.k1");
+
+    // A user without a secret: the first write creates it; a second creator of the same secret loses the race.
+    assert!(store.read_previous(BRUNO).await.expect("read").is_none());
+    let bruno = StoredRecord::first(&parse(&Push::sign_in(BRUNO, "b1", NOW)), BRUNO, NOW);
+    store.compare_and_swap(BRUNO, None, &bruno).await.expect("created");
+    store.compare_and_swap(BRUNO, None, &bruno).await.expect("the same creation again is idempotent");
+    let rival = StoredRecord::first(&parse(&Push::sign_in(BRUNO, "b2", NOW)), BRUNO, NOW);
+    let lost = store.compare_and_swap(BRUNO, None, &rival).await;
+    assert!(matches!(lost, Err(setlist_sink::Error::StoreConflict)), "{lost:?}");
+    assert_eq!(counter.count(BRUNO).await, 1);
 }
 
-/// A missing secret is a 503 for the client, not a crash, and not a write.
+/// A store failure is a 503 for the client with a fixed sentence, not a crash, and not a write.
 #[tokio::test]
-async fn a_missing_secret_is_unavailable() {
+async fn a_failing_store_is_unavailable() {
     let moto = Moto::start().await;
     let client = moto.client().await;
-    let store: Arc<dyn SecretStore> =
-        Arc::new(SecretsManagerStore::new(client, "setlist/never-created"));
+    // A secret that exists but holds something else is a store error.
+    client
+        .create_secret()
+        .name("setlist/broken/alice.setlist")
+        .secret_string("not a record")
+        .send()
+        .await
+        .expect("CreateSecret");
+    let store: Arc<dyn SecretStore> = Arc::new(SecretsManagerStore::new(client, "setlist/broken/"));
     let h = Harness::new(store).await;
-    let answer = h.push(&Push::sign_in(ALICE, "m1", common::NOW)).await;
-    assert_eq!(
-        (answer.status, answer.code()),
-        (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
-        "{}",
-        answer.text
-    );
+    let answer = h.push(&Push::sign_in(ALICE, "m1", NOW)).await;
+    assert_eq!((answer.status, answer.code()), (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"), "{}", answer.text);
     assert!(answer.headers.contains_key("retry-after"));
-    assert!(
-        !answer.text.contains("never-created"),
-        "internals stay in the logs: {}",
-        answer.text
-    );
+    assert!(!answer.text.contains("broken"), "internals stay in the logs: {}", answer.text);
     assert_eq!(h.state.writes(), 0);
+}
+
+/// Point 3: someone holding only one of Alice's access tokens stores a garbage refresh token as a "sign-in". A
+/// job then gets `invalid_grant` for it, falls back once to the previous version (`AWSPREVIOUS`), works, says so,
+/// and puts the working chain back as current. Also the job's `401` path: a refresh even with time left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_falls_back_to_the_previous_version_after_garbage() {
+    let moto = Moto::start().await;
+    let client = moto.client().await;
+    let store: Arc<dyn SecretStore> = Arc::new(SecretsManagerStore::new(client, "setlist/garbage/"));
+    let stand_in = StandIn::new(Options::default());
+    let base = common::serve(setlist_stand_in::app(stand_in.clone())).await;
+    let h = Harness::with_api(Arc::clone(&store), FakeSpotify::start().await, &format!("{base}/v1"), &[ALICE]);
+    let now = SystemClock.now();
+    h.clock.set(now);
+
+    let minted = stand_in.mint_tokens(ALICE, "playlist-read-private user-read-private").expect("seeded user");
+    let real = Push {
+        access_token: minted.access_token.clone(),
+        expires_at: now + minted.expires_in,
+        refresh_token: minted.refresh_token.clone().expect("refresh token"),
+        scope: minted.scope.clone(),
+        authorized_at: now,
+        prev_refresh_token: None,
+    };
+    assert_eq!(h.push(&real).await.status, StatusCode::OK);
+    let mut garbage = real.clone();
+    garbage.refresh_token = "garbage-refresh-token".to_owned();
+    let answer = h.push(&garbage).await;
+    assert_eq!((answer.status, answer.status_field()), (StatusCode::OK, "written"), "{}", answer.text);
+
+    let http = reqwest::Client::new();
+    let accounts = Accounts::new("setlist-dev", &base).expect("accounts");
+    // The stored access token still has an hour: the job uses it as it is...
+    let got = credentials(store.as_ref(), &http, &accounts, ALICE, now, false).await.expect("credentials");
+    assert_eq!(got.how, Obtained::Stored);
+    // ...until Spotify answers 401 to it: then it refreshes, the garbage is refused, and the previous version works.
+    let got = credentials(store.as_ref(), &http, &accounts, ALICE, now, true).await.expect("fell back");
+    assert_eq!(got.how, Obtained::FellBack(WriteBack::Written { generation: 3 }));
+    let current = store.read(ALICE).await.expect("read").record.expect("record");
+    assert_eq!(current.refresh_token.secret(), real.refresh_token, "the working chain is current again");
+    assert_eq!(current.access_token.secret(), got.access_token.secret());
+    // The garbage can never come back as a "new" sign-in replay.
+    let answer = h.push(&garbage).await;
+    assert_eq!(answer.code(), "conflict", "{}", answer.text);
+
+    // A job after a real refresh: the token near its end is refreshed and written back by the chain rule.
+    let later = now + 3600 - 60;
+    let got = credentials(store.as_ref(), &http, &accounts, ALICE, later, false).await.expect("refreshed");
+    assert!(matches!(got.how, Obtained::Refreshed(WriteBack::Written { generation: 4 })), "{:?}", got.how);
+
+    // With nothing working to fall back to, the job says to sign in again, without printing a token.
+    let mut worse = real.clone();
+    worse.refresh_token = "garbage-2".to_owned();
+    worse.access_token = stand_in.mint_tokens(ALICE, "user-read-private").expect("user").access_token;
+    h.clock.set(later);
+    assert_eq!(h.push(&worse).await.status, StatusCode::OK);
+    let mut worst = worse.clone();
+    worst.refresh_token = "garbage-3".to_owned();
+    assert_eq!(h.push(&worst).await.status, StatusCode::OK);
+    let error = credentials(store.as_ref(), &http, &accounts, ALICE, later, true).await.expect_err("nothing works");
+    let message = error.to_string();
+    assert!(message.contains("sign in to Setlist again"), "{message}");
+    assert!(!message.contains("garbage") && !message.contains(&real.refresh_token), "{message}");
 }
 
 /// The pushed secret is usable by a server-side job: the example job reads it from moto, refreshes it through the
@@ -159,9 +211,8 @@ async fn a_missing_secret_is_unavailable() {
 async fn the_example_job_uses_the_pushed_secret() {
     let moto = Moto::start().await;
     let client = moto.client().await;
-    let secret_id = moto.create_secret(&client, "setlist/job").await;
-    let store: Arc<dyn SecretStore> =
-        Arc::new(SecretsManagerStore::new(client.clone(), &secret_id));
+    let prefix = "setlist/job/";
+    let store: Arc<dyn SecretStore> = Arc::new(SecretsManagerStore::new(client.clone(), prefix));
 
     let stand_in = StandIn::new(Options::default());
     let base = common::serve(setlist_stand_in::app(stand_in.clone())).await;
@@ -196,7 +247,8 @@ async fn the_example_job_uses_the_pushed_secret() {
     let run_job = || {
         let mut command = Command::new(env!("CARGO_BIN_EXE_job-list-playlists"));
         command
-            .args(["--store", &format!("secretsmanager:{secret_id}")])
+            .args(["--user", ALICE])
+            .args(["--store", &format!("secretsmanager:{prefix}")])
             .args(["--accounts-base", &base])
             .args(["--api-base", &format!("{base}/v1")])
             .args(["--client-id", "setlist-dev"])
@@ -244,7 +296,7 @@ async fn the_example_job_uses_the_pushed_secret() {
     }
 
     // The job wrote back through the chain rule: same refresh token (no rotation), a new access token.
-    let stored = store.read().await.expect("read").record.expect("record");
+    let stored = store.read(ALICE).await.expect("read").record.expect("record");
     assert_eq!(stored.generation, 2);
     assert_eq!(stored.refresh_token.secret(), pushed.refresh_token);
     assert_ne!(stored.access_token.secret(), pushed.access_token);
@@ -256,12 +308,12 @@ async fn the_example_job_uses_the_pushed_secret() {
         .expect("job finished in time");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
-        stdout.contains("tokens: generation 2 for alice.setlist, access token good for"),
+        stdout.contains("tokens: alice.setlist's stored access token is good for"),
         "{stdout}"
     );
     assert_eq!(
         store
-            .read()
+            .read(ALICE)
             .await
             .expect("read")
             .record

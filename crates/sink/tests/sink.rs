@@ -12,7 +12,7 @@ use setlist_sink::{FileStore, SecretStore, StoreSpec};
 use setlist_stand_in::{Options, StandIn};
 
 fn file_store(dir: &tempfile::TempDir) -> Arc<dyn SecretStore> {
-    Arc::new(FileStore::new(dir.path().join("run/secret.json")))
+    Arc::new(FileStore::new(dir.path().join("run/tokens")))
 }
 
 #[tokio::test]
@@ -29,7 +29,7 @@ async fn nothing_is_written_into_an_empty_store_on_error() {
     let mut push = Push::sign_in(ALICE, "x", NOW);
     push.access_token.clear();
     assert_eq!(h.push(&push).await.status, StatusCode::BAD_REQUEST);
-    assert!(!dir.path().join("run/secret.json").exists());
+    assert!(!dir.path().join("run/tokens/alice.setlist.json").exists());
     assert!(h.snapshot().await.version.is_none());
 }
 
@@ -47,6 +47,61 @@ async fn replays_are_idempotent() {
     cases::replays_are_idempotent(&h).await;
 }
 
+#[tokio::test]
+async fn users_have_their_own_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    cases::users_have_their_own_records(&Harness::new(file_store(&dir)).await).await;
+}
+
+#[tokio::test]
+async fn the_sinks_clock_decides() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    cases::the_sinks_clock_decides(&Harness::new(file_store(&dir)).await).await;
+}
+
+#[tokio::test]
+async fn sign_ins_are_held_to_a_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    cases::sign_ins_are_held_to_a_budget(&Harness::new(file_store(&dir)).await).await;
+}
+
+#[tokio::test]
+async fn a_chain_resent_after_an_outage_continues() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    cases::a_chain_resent_after_an_outage_continues(&Harness::new(file_store(&dir)).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_users_push_concurrently() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let counts = cases::two_users_push_concurrently(&Harness::new(file_store(&dir)).await).await;
+    eprintln!("writes per user over the file store: {counts:?}");
+}
+
+/// A slow Spotify becomes `503` + `Retry-After` inside the sink's own deadline, never a hung request that the
+/// Lambda's timeout would turn into a CloudFront 502.
+#[tokio::test]
+async fn a_slow_spotify_is_a_503_in_time() {
+    use axum::routing::get;
+    let slow = axum::Router::new().route(
+        "/v1/me",
+        get(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            "{}"
+        }),
+    );
+    let base = common::serve(slow).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = Harness::with_api(file_store(&dir), FakeSpotify::start().await, &format!("{base}/v1"), &[ALICE]);
+    let started = std::time::Instant::now();
+    let answer = h.push(&Push::sign_in(ALICE, "slow", NOW)).await;
+    let took = started.elapsed();
+    assert_eq!((answer.status, answer.code()), (StatusCode::SERVICE_UNAVAILABLE, "spotify_unavailable"), "{}", answer.text);
+    assert!(answer.headers.contains_key(header::RETRY_AFTER));
+    assert!(took < std::time::Duration::from_secs(10), "answered after {took:?}");
+    assert_eq!(h.state.writes(), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_chains_end_at_the_head() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -61,21 +116,16 @@ async fn the_stored_file_is_the_record_jobs_read() {
     let h = Harness::new(file_store(&dir)).await;
     let push = Push::sign_in(ALICE, "f1", NOW);
     assert_eq!(h.push(&push).await.status, StatusCode::OK);
-    let text = std::fs::read_to_string(dir.path().join("run/secret.json")).expect("file");
+    let text = std::fs::read_to_string(dir.path().join("run/tokens/alice.setlist.json")).expect("file");
     let record = setlist_sink::parse_stored(&text)
         .expect("parses")
         .expect("record");
     assert_eq!(record.user_id, ALICE);
     assert_eq!(record.refresh_token.secret(), push.refresh_token);
     assert_eq!(record.generation, 1);
-    // A second process opening the same path sees the same version.
-    let again = StoreSpec::File(dir.path().join("run/secret.json"))
-        .open()
-        .await;
-    assert_eq!(
-        again.read().await.expect("read").version,
-        h.snapshot().await.version
-    );
+    // A second process opening the same directory sees the same version.
+    let again = StoreSpec::File(dir.path().join("run/tokens")).open().await;
+    assert_eq!(again.read(ALICE).await.expect("read").version, h.snapshot().await.version);
 }
 
 #[tokio::test]
@@ -119,7 +169,7 @@ async fn stand_in_tokens_are_verified() {
     let dir = tempfile::tempdir().expect("tempdir");
     let unused = FakeSpotify::start().await;
     let h = Harness::with_api(file_store(&dir), unused, &format!("{base}/v1"), &[ALICE]);
-    let now = stand_in.now();
+    let now = u64::try_from(stand_in.now()).expect("after 1970");
     h.clock.set(now);
 
     let push_for = |user: &str| {
@@ -128,7 +178,7 @@ async fn stand_in_tokens_are_verified() {
             .expect("seeded user");
         Push {
             access_token: minted.access_token,
-            expires_at: now + i64::try_from(minted.expires_in).expect("expires_in"),
+            expires_at: now + minted.expires_in,
             refresh_token: minted.refresh_token.expect("sign-in gives a refresh token"),
             scope: minted.scope,
             authorized_at: now,
@@ -243,7 +293,7 @@ async fn function_url_events_reach_the_router() {
 async fn the_local_binary_announces_and_serves() {
     use std::io::BufRead as _;
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = format!("file:{}", dir.path().join("secret.json").display());
+    let store = format!("file:{}", dir.path().join("tokens").display());
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sink-local"))
         .args(["--port", "0", "--store", &store, "--allow", ALICE])
         .stdout(std::process::Stdio::piped())

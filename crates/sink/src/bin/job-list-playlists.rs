@@ -1,35 +1,35 @@
-//! An example server-side job: reads the tokens the sink stored, refreshes them through the accounts service when
-//! the access token has under 5 minutes left (writing the result back with the sink's compare-and-swap rule), then
-//! lists the user's playlists. Proof that pushed credentials are usable.
-//! `cargo run -p setlist-sink --bin job-list-playlists -- --store file:.setlist/run/secret.json`
-//! (with `cargo xtask run` up; `--store secretsmanager:ID` reads AWS settings from the environment).
+//! An example server-side job: reads one user's tokens from the store, refreshes them through the accounts service
+//! when the access token has under 5 minutes left or Spotify answers `401` (writing the result back with the sink's
+//! chain rule and compare-and-swap; falling back once to the previous version when the current refresh token is
+//! refused), then lists the user's playlists. Proof that pushed credentials are usable.
+//! `cargo run -p setlist-sink --bin job-list-playlists -- --user alice.setlist --store file:.setlist/run/tokens`
+//! (with `cargo xtask run` up; `--store secretsmanager:PREFIX` reads AWS settings from the environment).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::Value;
-use setlist_sink::{
-    store_push, Clock as _, SecretStore, SecretString, StoreSpec, Stored, StoredRecord,
-    SystemClock, TokenPush,
-};
+use setlist_core::AccessToken;
+use setlist_sink::job::{credentials, Accounts, Obtained, WriteBack};
+use setlist_sink::{Clock as _, SecretStore, StoreSpec, SystemClock};
 
 const USAGE: &str = "\
 usage: job-list-playlists [options]
-  --store file:PATH           where the sink keeps the tokens (default file:.setlist/run/secret.json)
-  --store secretsmanager:ID   a Secrets Manager secret (region, credentials, AWS_ENDPOINT_URL from the environment)
+  --user USER_ID              whose tokens to use (default alice.setlist, a stand-in user)
+  --store file:DIR            where the sink keeps the tokens, one file per user (default file:.setlist/run/tokens)
+  --store secretsmanager:PREFIX  one Secrets Manager secret per user, named PREFIX + user id (region,
+                              credentials, AWS_ENDPOINT_URL from the environment)
   --accounts-base URL         accounts service (default http://127.0.0.1:8090; Spotify: https://accounts.spotify.com)
   --api-base URL              Web API root including /v1 (default http://127.0.0.1:8090/v1)
   --client-id ID              the app's client id for refreshing (default $SETLIST_CLIENT_ID, else setlist-dev)
   --help                      show this";
 
-/// Refresh when the stored access token has less than this left.
-const REFRESH_WHEN_SECS_LEFT: i64 = 5 * 60;
 /// `GET /me/playlists` pages to follow at most (50 playlists each).
 const MAX_PAGES: usize = 100;
 
 #[derive(Debug, PartialEq, Eq)]
 struct Args {
+    user: String,
     store: StoreSpec,
     accounts_base: String,
     api_base: String,
@@ -41,7 +41,8 @@ fn parse_args(
     env_client_id: Option<String>,
 ) -> Result<Option<Args>, String> {
     let mut parsed = Args {
-        store: "file:.setlist/run/secret.json".parse()?,
+        user: "alice.setlist".to_owned(),
+        store: "file:.setlist/run/tokens".parse()?,
         accounts_base: "http://127.0.0.1:8090".to_owned(),
         api_base: "http://127.0.0.1:8090/v1".to_owned(),
         client_id: env_client_id
@@ -63,6 +64,7 @@ fn parse_args(
                 .ok_or(format!("{name} needs a value"))
         };
         match flag.as_str() {
+            "--user" => parsed.user = value("--user")?,
             "--store" => parsed.store = value("--store")?.parse()?,
             "--accounts-base" => parsed.accounts_base = value("--accounts-base")?,
             "--api-base" => parsed.api_base = value("--api-base")?,
@@ -108,9 +110,19 @@ async fn run(args: &Args) -> Result<(), String> {
         .build()
         .map_err(|error| format!("cannot start an HTTP client: {error}"))?;
     let store = args.store.open().await;
-    let access_token = usable_access_token(args, &http, store.as_ref()).await?;
+    let accounts = Accounts::new(&args.client_id, &args.accounts_base)?;
+    let mut token = usable_access_token(args, &http, &accounts, store.as_ref(), false).await?;
 
-    let me = get_json(&http, &format!("{}/me", args.api_base), &access_token).await?;
+    let me_url = format!("{}/me", args.api_base);
+    let me = match get_json(&http, &me_url, &token).await {
+        // Spotify refused the stored token before its time (revoked, or the clock was off): refresh once.
+        Err(Get::Unauthorized(_)) => {
+            token = usable_access_token(args, &http, &accounts, store.as_ref(), true).await?;
+            get_json(&http, &me_url, &token).await
+        }
+        other => other,
+    }
+    .map_err(Get::into_message)?;
     let id = me.get("id").and_then(Value::as_str).unwrap_or("?");
     let name = me.get("display_name").and_then(Value::as_str).unwrap_or("");
     println!("user: {id} ({name})");
@@ -119,20 +131,11 @@ async fn run(args: &Args) -> Result<(), String> {
     let mut names = Vec::new();
     let mut total = None;
     for _ in 0..MAX_PAGES {
-        let page = get_json(&http, &url, &access_token).await?;
+        let page = get_json(&http, &url, &token).await.map_err(Get::into_message)?;
         total = total.or_else(|| page.get("total").and_then(Value::as_u64));
         // Spotify may answer null entries; skip them rather than fail.
-        let items = page
-            .get("items")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        names.extend(
-            items
-                .iter()
-                .filter_map(|item| item.get("name").and_then(Value::as_str))
-                .map(str::to_owned),
-        );
+        let items = page.get("items").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        names.extend(items.iter().filter_map(|item| item.get("name").and_then(Value::as_str)).map(str::to_owned));
         match page.get("next").and_then(Value::as_str) {
             Some(next) => url = next.to_owned(),
             None => break,
@@ -145,135 +148,60 @@ async fn run(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
-/// The stored access token, refreshed first when it has under 5 minutes left.
+/// The stored access token, refreshed first when it has under 5 minutes left or `rejected`; says what happened.
 async fn usable_access_token(
     args: &Args,
     http: &reqwest::Client,
+    accounts: &Accounts,
     store: &dyn SecretStore,
-) -> Result<SecretString, String> {
-    let snapshot = store.read().await.map_err(|error| error.to_string())?;
-    let Some(record) = snapshot.record else {
-        return Err(
-            "no tokens stored yet: sign in to Setlist so that the app pushes them".to_owned(),
-        );
-    };
+    rejected: bool,
+) -> Result<AccessToken, String> {
     let now = SystemClock.now();
-    let left = record.access_token_secs_left(now);
-    if left >= REFRESH_WHEN_SECS_LEFT {
-        println!(
-            "tokens: generation {} for {}, access token good for {} more minutes",
-            record.generation,
-            record.user_id,
-            left / 60
-        );
-        return Ok(record.access_token);
-    }
-    let push = refresh(args, http, &record, now).await?;
-    let access_token = push.access_token.clone();
-    match store_push(store, &push, &record.user_id, now).await {
-        Ok(Stored::Written { generation, .. }) => {
-            println!("tokens: refreshed for {}, stored as generation {generation}", record.user_id)
+    let got = credentials(store, http, accounts, &args.user, now, rejected).await.map_err(|error| error.to_string())?;
+    let user = &args.user;
+    let stored = |written: WriteBack| match written {
+        WriteBack::Written { generation } => format!("stored as generation {generation}"),
+        WriteBack::Unchanged { generation } => format!("the store kept generation {generation}"),
+        WriteBack::KeptNewer { generation } => {
+            format!("the store moved on to generation {generation} meanwhile and keeps that")
         }
-        Ok(Stored::Unchanged { generation }) => {
-            println!("tokens: refreshed for {}, store kept generation {generation}", record.user_id)
-        }
-        // Someone else wrote first (the app after its own refresh, or a sign-in). Our token still works for this
-        // run; the store keeps theirs.
-        Err(setlist_sink::Error::Conflict { generation }) => println!(
-            "tokens: refreshed for {}, but the store moved on to generation {generation}; kept theirs",
-            record.user_id
-        ),
-        Err(error) => return Err(format!("refreshed, but could not store the new tokens: {error}")),
-    }
-    Ok(access_token)
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: SecretString,
-    expires_in: i64,
-    #[serde(default)]
-    scope: Option<String>,
-    /// Absent unless the refresh token was rotated: keep the old one.
-    #[serde(default)]
-    refresh_token: Option<SecretString>,
-}
-
-/// `POST {accounts}/api/token` with `grant_type=refresh_token`
-/// ([refreshing tokens](https://developer.spotify.com/documentation/web-api/tutorials/refreshing-tokens)), shaped
-/// as the push the app would have sent: a successor of the stored refresh token.
-async fn refresh(
-    args: &Args,
-    http: &reqwest::Client,
-    record: &StoredRecord,
-    now: i64,
-) -> Result<TokenPush, String> {
-    let url = format!("{}/api/token", args.accounts_base);
-    let response = http
-        .post(&url)
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", record.refresh_token.secret()),
-            ("client_id", args.client_id.as_str()),
-        ])
-        .send()
-        .await
-        .map_err(|error| format!("cannot reach {url}: {}", error.without_url()))?;
-    let status = response.status();
-    let body = response.text().await.unwrap_or_default();
-    if !status.is_success() {
-        let answer: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-        let code = answer
-            .get("error")
-            .and_then(Value::as_str)
-            .unwrap_or("unknown");
-        let description = answer
-            .get("error_description")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        return Err(if code == "invalid_grant" {
-            format!("the stored refresh token was refused ({code}: {description}): sign in to Setlist again")
-        } else {
-            format!(
-                "refreshing at {url} failed: HTTP {} {code}: {description}",
-                status.as_u16()
-            )
-        });
-    }
-    let answer: TokenAnswer = serde_json::from_str(&body).map_err(|error| {
-        format!(
-            "unreadable token answer from {url} (line {}, column {})",
-            error.line(),
-            error.column()
-        )
-    })?;
-    let push = TokenPush {
-        access_token: answer.access_token,
-        expires_at: now.saturating_add(answer.expires_in),
-        refresh_token: answer
-            .refresh_token
-            .unwrap_or_else(|| record.refresh_token.clone()),
-        scope: answer.scope.unwrap_or_else(|| record.scope.clone()),
-        authorized_at: record.authorized_at,
-        prev_refresh_sha256: Some(record.rt_sha256.clone()),
     };
-    push.validate(now)
-        .map_err(|error| format!("unusable token answer from {url}: {error}"))?;
-    Ok(push)
+    match got.how {
+        Obtained::Stored => println!(
+            "tokens: {user}'s stored access token is good for {} more minutes",
+            got.expires_at.saturating_sub(now) / 60
+        ),
+        Obtained::Refreshed(written) => println!("tokens: refreshed for {user}, {}", stored(written)),
+        Obtained::FellBack(written) => println!(
+            "tokens: {user}'s current refresh token was refused; the previous version's works: {}",
+            stored(written)
+        ),
+    }
+    Ok(got.access_token)
+}
+
+/// A Web API GET that failed.
+enum Get {
+    Unauthorized(String),
+    Other(String),
+}
+
+impl Get {
+    fn into_message(self) -> String {
+        match self {
+            Self::Unauthorized(message) | Self::Other(message) => message,
+        }
+    }
 }
 
 /// A Web API GET; non-2xx answers become sentences with Spotify's `error.message`.
-async fn get_json(
-    http: &reqwest::Client,
-    url: &str,
-    token: &SecretString,
-) -> Result<Value, String> {
+async fn get_json(http: &reqwest::Client, url: &str, token: &AccessToken) -> Result<Value, Get> {
     let response = http
         .get(url)
         .bearer_auth(token.secret())
         .send()
         .await
-        .map_err(|error| format!("cannot reach {url}: {}", error.without_url()))?;
+        .map_err(|error| Get::Other(format!("cannot reach {url}: {}", error.without_url())))?;
     let status = response.status();
     let body = response.text().await.unwrap_or_default();
     let value: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
@@ -285,12 +213,12 @@ async fn get_json(
         .and_then(Value::as_str)
         .unwrap_or("no message");
     Err(match status.as_u16() {
-        404 => format!(
+        401 => Get::Unauthorized(format!("GET {url} answered 401 ({message}): the access token was refused")),
+        404 => Get::Other(format!(
             "GET {url} answered 404 ({message}): this Web API does not serve that route (a stand-in without \
              playlists?)"
-        ),
-        401 => format!("GET {url} answered 401 ({message}): the access token was refused"),
-        code => format!("GET {url} answered {code} ({message})"),
+        )),
+        code => Get::Other(format!("GET {url} answered {code} ({message})")),
     })
 }
 
@@ -305,6 +233,7 @@ mod tests {
             .expect("run");
         assert_eq!(args.client_id, "setlist-dev");
         assert_eq!(args.api_base, "http://127.0.0.1:8090/v1");
+        assert_eq!(args.user, "alice.setlist");
         let args = parse_args(
             ["--store=secretsmanager:s", "--api-base", "http://x/v1/"].map(str::to_owned),
             Some("from-env".to_owned()),

@@ -1,12 +1,12 @@
 //! The token sink as a local server, for `cargo xtask run` and tests:
-//! `cargo run -p setlist-sink --bin sink-local -- --port 8091 --store file:.setlist/run/secret.json`.
+//! `cargo run -p setlist-sink --bin sink-local -- --port 8091 --store file:.setlist/run/tokens`.
 //! Prints `sink listening on http://127.0.0.1:PORT` once it accepts connections; logs go to stderr (`RUST_LOG`).
 
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use setlist_sink::{app, init_logging, Config, SinkState, StoreSpec, SystemClock};
+use setlist_sink::{app, check_user_id, init_logging, Config, Policy, SinkState, StoreSpec, SystemClock};
 
 const USAGE: &str = "\
 usage: sink-local [options]
@@ -14,9 +14,11 @@ usage: sink-local [options]
   --api-base URL            Web API root including /v1 (default http://127.0.0.1:8090/v1, the stand-in)
   --allow USER_ID           a Spotify user id allowed to push; repeatable
                             (default alice.setlist, bruno.setlist, chen.setlist: the stand-in's seeded users)
-  --store file:PATH         keep tokens in a local file (default file:.setlist/run/secret.json)
-  --store secretsmanager:ID keep tokens in a Secrets Manager secret (region, credentials and
-                            AWS_ENDPOINT_URL from the environment)
+  --store file:DIR          keep tokens in a local directory, one file per user
+                            (default file:.setlist/run/tokens)
+  --store secretsmanager:PREFIX  one Secrets Manager secret per user, named PREFIX + user id (region,
+                            credentials and AWS_ENDPOINT_URL from the environment)
+  --sign-ins-per-hour N     sign-in writes allowed per user per hour (default 6)
   --help                    show this";
 
 #[derive(Debug, PartialEq, Eq)]
@@ -30,7 +32,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, St
     let mut port = 8091;
     let mut api_base = "http://127.0.0.1:8090/v1".to_owned();
     let mut allow = Vec::new();
-    let mut store: StoreSpec = "file:.setlist/run/secret.json".parse()?;
+    let mut store: StoreSpec = "file:.setlist/run/tokens".parse()?;
+    let mut policy = Policy::default();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         // Both `--flag value` and `--flag=value`.
@@ -55,6 +58,13 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, St
             "--api-base" => api_base = value("--api-base")?,
             "--allow" => allow.push(value("--allow")?),
             "--store" => store = value("--store")?.parse()?,
+            "--sign-ins-per-hour" => {
+                policy.sign_ins_per_hour = value("--sign-ins-per-hour")?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or("--sign-ins-per-hour takes a number from 1")?
+            }
             "--help" | "-h" => return Ok(None),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -64,11 +74,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, St
             .map(str::to_owned)
             .to_vec();
     }
-    Ok(Some(Args {
-        port,
-        config: Config { api_base, allow },
-        store,
-    }))
+    for user in &allow {
+        check_user_id(user)?;
+    }
+    Ok(Some(Args { port, config: Config { api_base, allow, policy }, store }))
 }
 
 #[tokio::main]
@@ -129,10 +138,8 @@ mod tests {
         assert_eq!(args.port, 8091);
         assert_eq!(args.config.api_base, "http://127.0.0.1:8090/v1");
         assert_eq!(args.config.allow.len(), 3);
-        assert_eq!(
-            args.store,
-            StoreSpec::File(".setlist/run/secret.json".into())
-        );
+        assert_eq!(args.store, StoreSpec::File(".setlist/run/tokens".into()));
+        assert_eq!(args.config.policy, Policy::default());
     }
 
     #[test]
@@ -142,7 +149,8 @@ mod tests {
             "--allow",
             "alice.setlist",
             "--store",
-            "secretsmanager:setlist/tokens",
+            "secretsmanager:setlist/tokens/",
+            "--sign-ins-per-hour=50",
             "--api-base",
             "https://api.spotify.com/v1",
         ])
@@ -152,9 +160,12 @@ mod tests {
         assert_eq!(args.config.allow, vec!["alice.setlist".to_owned()]);
         assert_eq!(
             args.store,
-            StoreSpec::SecretsManager("setlist/tokens".to_owned())
+            StoreSpec::SecretsManager("setlist/tokens/".to_owned())
         );
+        assert_eq!(args.config.policy.sign_ins_per_hour, 50);
         assert!(parse(&["--store", "s3:x"]).is_err());
+        assert!(parse(&["--allow", "../x"]).is_err());
+        assert!(parse(&["--sign-ins-per-hour", "0"]).is_err());
         assert!(parse(&["--bogus"]).is_err());
         assert_eq!(parse(&["--help"]), Ok(None));
     }

@@ -16,11 +16,11 @@ use axum::routing::get;
 use axum::{Json, Router};
 use http_body_util::BodyExt as _;
 use serde_json::{json, Value};
-use setlist_sink::{app, sha256_hex, Config, ManualClock, SecretStore, SinkState, Snapshot};
+use setlist_sink::{app, sha256_hex, Config, ManualClock, Policy, SecretStore, SinkState, Snapshot};
 use tower::ServiceExt as _;
 
 /// The harness clock's start: 2027-01-15, far from any real token's life.
-pub const NOW: i64 = 1_800_000_000;
+pub const NOW: u64 = 1_800_000_000;
 pub const ALICE: &str = "alice.setlist";
 pub const BRUNO: &str = "bruno.setlist";
 /// Known to Spotify but not on the sink's allow-list.
@@ -134,17 +134,17 @@ async fn fake_me(
 #[derive(Debug, Clone)]
 pub struct Push {
     pub access_token: String,
-    pub expires_at: i64,
+    pub expires_at: u64,
     pub refresh_token: String,
     pub scope: String,
-    pub authorized_at: i64,
+    pub authorized_at: u64,
     /// The refresh token that was used (hashed on the way out); `None` after a sign-in.
     pub prev_refresh_token: Option<String>,
 }
 
 impl Push {
     /// A sign-in by `user` at `at`: access token `at:USER:TAG`, refresh token `rt.TAG`, an hour of life.
-    pub fn sign_in(user: &str, tag: &str, at: i64) -> Self {
+    pub fn sign_in(user: &str, tag: &str, at: u64) -> Self {
         Self {
             access_token: format!("at:{user}:{tag}"),
             expires_at: at + 3600,
@@ -157,7 +157,7 @@ impl Push {
 
     /// What the app pushes after using this push's refresh token at `at`: a new access token, and a new refresh
     /// token `rt.TAG` when `rotated_tag` is given.
-    pub fn refreshed(&self, user: &str, tag: &str, at: i64, rotated: bool) -> Self {
+    pub fn refreshed(&self, user: &str, tag: &str, at: u64, rotated: bool) -> Self {
         Self {
             access_token: format!("at:{user}:{tag}"),
             expires_at: at + 3600,
@@ -247,7 +247,8 @@ impl Answer {
     }
 }
 
-/// `app(state)` over a store, with a fake Spotify and a manual clock at [`NOW`]; alice and bruno may push.
+/// `app(state)` over a store, with a fake Spotify and a manual clock at [`NOW`]; alice and bruno may push, each
+/// with the default write budget.
 pub struct Harness {
     pub state: SinkState,
     pub app: Router,
@@ -274,6 +275,7 @@ impl Harness {
         let config = Config {
             api_base: api_base.to_owned(),
             allow: allow.iter().map(|user| (*user).to_owned()).collect(),
+            policy: Policy::default(),
         };
         let state = SinkState::new(config, store, Arc::clone(&clock) as _);
         Self {
@@ -293,13 +295,23 @@ impl Harness {
         self.send(signed(push.json())).await
     }
 
+    /// Alice's record.
     pub async fn snapshot(&self) -> Snapshot {
-        self.state.store().read().await.expect("store read")
+        self.snapshot_of(ALICE).await
     }
 
+    pub async fn snapshot_of(&self, user: &str) -> Snapshot {
+        self.state.store().read(user).await.expect("store read")
+    }
+
+    /// How many versions Alice's secret has, when the store can tell.
     pub async fn version_count(&self) -> Option<usize> {
+        self.version_count_of(ALICE).await
+    }
+
+    pub async fn version_count_of(&self, user: &str) -> Option<usize> {
         match &self.versions {
-            Some(counter) => Some(counter.count().await),
+            Some(counter) => Some(counter.count(user).await),
             None => None,
         }
     }

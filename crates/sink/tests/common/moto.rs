@@ -97,23 +97,31 @@ impl Drop for Moto {
     }
 }
 
-/// Counts a secret's versions (including ones no stage points at).
+/// Counts the versions of a user's secret (including ones no stage points at); 0 when it does not exist.
 pub struct VersionCounter {
     pub client: Client,
-    pub secret_id: String,
+    pub prefix: String,
 }
 
 impl VersionCounter {
-    pub async fn count(&self) -> usize {
+    pub async fn count(&self, user: &str) -> usize {
+        // moto answers 500 to ListSecretVersionIds on a missing secret; DescribeSecret tells cleanly.
+        let described = self.client.describe_secret().secret_id(format!("{}{user}", self.prefix)).send().await;
+        if described.is_err_and(|error| error.as_service_error().is_some_and(|e| e.is_resource_not_found_exception())) {
+            return 0;
+        }
         let listed = self
             .client
             .list_secret_version_ids()
-            .secret_id(&self.secret_id)
+            .secret_id(format!("{}{user}", self.prefix))
             .include_deprecated(true)
             .max_results(100)
             .send()
-            .await
-            .expect("ListSecretVersionIds on moto");
-        listed.versions().len()
+            .await;
+        match listed {
+            Ok(listed) => listed.versions().len(),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => 0,
+            Err(error) => panic!("ListSecretVersionIds on moto: {error:?}"),
+        }
     }
 }
