@@ -211,46 +211,293 @@ fn the_parser_reads_what_it_needs() {
     assert_eq!(v.at(&["b"]), &Json::Obj(vec![]));
 }
 
-#[test]
-fn every_secretsmanager_statement_names_only_the_one_secret() {
-    let t = template();
-    let secrets = of_type(&t, "AWS::SecretsManager::Secret");
-    assert_eq!(secrets.len(), 1, "exactly one secret");
-    let the_secret = Json::Obj(vec![("Ref".into(), Json::Str(secrets[0].0.into()))]);
-    let mut seen = 0;
-    for (owner, s) in statements(&t) {
+/// The name prefix of every user's token secret, as the sink's `SINK_SECRET_PREFIX` and the IAM resources spell it.
+const TOKEN_PREFIX: &str = "setlist/${AWS::StackName}/tokens/";
+/// What precedes a secret's name in its ARN.
+const SECRET_ARN: &str = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:";
+/// The job role's one secret: Secrets Manager appends `-` and 6 random characters to a secret's name in its ARN.
+const JOB_SECRET: &str = "${JobSpotifyUser}-??????";
+
+/// The template with `from` replaced by `to` everywhere (it must occur): a mutant for the checks below.
+fn mutant(from: &str, to: &str) -> Json {
+    let text = std::fs::read_to_string(root().join(TEMPLATE)).unwrap();
+    assert!(text.contains(from), "the template has no {from:?} to mutate");
+    parse(&text.replace(from, to))
+}
+
+fn is_secrets_action(action: &str) -> bool {
+    let a = action.to_ascii_lowercase();
+    a == "*" || a.starts_with("secretsmanager:")
+}
+
+/// A `Resource` item as the text of its `Fn::Sub` (the only form the template's secret resources take).
+fn sub_text(resource: &Json) -> Result<&str, String> {
+    match resource {
+        Json::Obj(m) if m.len() == 1 && m[0].0 == "Fn::Sub" => match &m[0].1 {
+            Json::Str(s) => Ok(s),
+            other => Err(format!("Fn::Sub of {other:?}")),
+        },
+        other => Err(format!("not a Fn::Sub string: {other:?}")),
+    }
+}
+
+/// The least-privilege facts about secrets: no secret or secret policy in the stack (the sink creates each user's
+/// secret); every statement with a secretsmanager action is the sink's or the job's role, has no wildcard action,
+/// no NotAction/NotResource, and names only ARNs under the stack's token prefix: the whole prefix for the sink,
+/// exactly `${JobSpotifyUser}-??????` for the job; only the sink may CreateSecret, and only names under the prefix;
+/// the sink's and the job's actions are exactly what they call.
+fn check_secret_statements(t: &Json) -> Result<(), String> {
+    for ty in ["AWS::SecretsManager::Secret", "AWS::SecretsManager::ResourcePolicy"] {
+        if !of_type(t, ty).is_empty() {
+            return Err(format!("the stack holds a {ty}: secrets are per user, created by the sink"));
+        }
+    }
+    let mut granted: Vec<(&str, String)> = Vec::new();
+    for (owner, s) in statements(t) {
+        if s.get("NotAction").is_some() || s.get("NotResource").is_some() {
+            return Err(format!("{owner}: NotAction/NotResource"));
+        }
         let acts = actions(s);
-        assert!(s.get("NotAction").is_none() && s.get("NotResource").is_none(), "{owner}: no NotAction/NotResource");
-        if !acts.iter().any(|a| a.to_ascii_lowercase().starts_with("secretsmanager:") || a == "*") {
+        if !acts.iter().any(|a| is_secrets_action(a)) {
             continue;
         }
-        seen += 1;
-        assert!(!acts.iter().any(|a| a == "*" || a == "secretsmanager:*"), "{owner}: wildcard action {acts:?}");
-        let res = s.get("Resource").unwrap_or_else(|| panic!("{owner}: a secretsmanager statement without Resource"));
-        assert_eq!(res.items(), vec![&the_secret], "{owner}: secretsmanager statement must name only the secret");
+        if let Some(wild) = acts.iter().find(|a| a.contains('*') || a.contains('?')) {
+            return Err(format!("{owner}: wildcard action {wild}"));
+        }
+        let allowed_rest = match owner {
+            "SinkRole" => "*",
+            "JobRole" => JOB_SECRET,
+            other => return Err(format!("{other}: only the sink's and the job's roles may name secrets")),
+        };
+        let res = s.get("Resource").ok_or(format!("{owner}: a secretsmanager statement without Resource"))?;
+        for r in res.items() {
+            let text = sub_text(r).map_err(|e| format!("{owner}: {e}"))?;
+            let rest = text
+                .strip_prefix(SECRET_ARN)
+                .and_then(|t| t.strip_prefix(TOKEN_PREFIX))
+                .ok_or(format!("{owner}: {text} is outside {SECRET_ARN}{TOKEN_PREFIX}"))?;
+            if rest != allowed_rest {
+                return Err(format!("{owner}: {text} must end in the prefix + {allowed_rest}"));
+            }
+        }
+        if acts.iter().any(|a| a.eq_ignore_ascii_case("secretsmanager:CreateSecret")) {
+            if owner != "SinkRole" {
+                return Err(format!("{owner}: only the sink creates secrets"));
+            }
+            let name = s
+                .get("Condition")
+                .and_then(|c| c.get("StringLike"))
+                .and_then(|c| c.get("secretsmanager:Name"))
+                .ok_or(format!("{owner}: CreateSecret without a secretsmanager:Name condition"))?;
+            if sub_text(name)? != format!("{TOKEN_PREFIX}*") {
+                return Err(format!("{owner}: CreateSecret's secretsmanager:Name must be {TOKEN_PREFIX}*, got {name:?}"));
+            }
+        }
+        granted.extend(acts.into_iter().map(|a| (owner, a)));
     }
-    // The sink's role, the job's role, the secret's resource policy.
-    assert!(seen >= 3, "expected the sink, job and resource-policy statements, saw {seen}");
+    let of = |role: &str| {
+        let mut a: Vec<String> = granted.iter().filter(|(o, _)| *o == role).map(|(_, a)| a.clone()).collect();
+        a.sort();
+        a.dedup();
+        a
+    };
+    let expect = |names: &[&str]| {
+        let mut a: Vec<String> = names.iter().map(|n| format!("secretsmanager:{n}")).collect();
+        a.sort();
+        a
+    };
+    let sink = expect(&["CreateSecret", "GetSecretValue", "PutSecretValue", "UpdateSecretVersionStage", "DescribeSecret"]);
+    if of("SinkRole") != sink {
+        return Err(format!("the sink's secretsmanager actions are {:?}, expected {sink:?}", of("SinkRole")));
+    }
+    let job = expect(&["GetSecretValue", "PutSecretValue", "UpdateSecretVersionStage", "DescribeSecret"]);
+    if of("JobRole") != job {
+        return Err(format!("the job's secretsmanager actions are {:?}, expected {job:?}", of("JobRole")));
+    }
+    Ok(())
+}
+
+/// The job role's secrets policy exists only when `JobSpotifyUser` is set: `Fn::If` on a condition that is exactly
+/// "JobSpotifyUser is not empty", else `AWS::NoValue`.
+fn check_job_policy_is_conditional(t: &Json) -> Result<(), String> {
+    let (_, role) = resources(t).into_iter().find(|(n, _)| *n == "JobRole").ok_or("no JobRole")?;
+    let mut found = 0;
+    for policy in role.at(&["Properties", "Policies"]).items() {
+        let mut objects = Vec::new();
+        policy.walk(&mut objects);
+        let names_secrets = objects.iter().any(|o| o.get("Action").is_some_and(|a| a.items().iter().any(|x| is_secrets_action(x.str()))));
+        if !names_secrets {
+            continue;
+        }
+        found += 1;
+        let branches = policy.get("Fn::If").ok_or("the job's secrets policy is not under Fn::If")?.items();
+        let [cond, _, otherwise] = branches[..] else { return Err(format!("Fn::If takes 3 items, got {}", branches.len())) };
+        if otherwise != &Json::Obj(vec![("Ref".into(), Json::Str("AWS::NoValue".into()))]) {
+            return Err(format!("the job's secrets policy must be AWS::NoValue otherwise, got {otherwise:?}"));
+        }
+        let definition = t.at(&["Conditions"]).get(cond.str()).ok_or(format!("no condition {}", cond.str()))?;
+        let not_empty = parse(r#"{"Fn::Not": [{"Fn::Equals": [{"Ref": "JobSpotifyUser"}, ""]}]}"#);
+        if definition != &not_empty {
+            return Err(format!("condition {} must be JobSpotifyUser != \"\", got {definition:?}", cond.str()));
+        }
+    }
+    if found != 1 {
+        return Err(format!("expected one job secrets policy, found {found}"));
+    }
+    Ok(())
+}
+
+/// The sink's environment names the same prefix IAM grants, and the stack's output says so too.
+fn check_sink_prefix(t: &Json) -> Result<(), String> {
+    let (_, function) = of_type(t, "AWS::Lambda::Function").into_iter().find(|(n, _)| *n == "SinkFunction").ok_or("no SinkFunction")?;
+    let env = function.at(&["Properties", "Environment", "Variables"]);
+    if env.get("SINK_SECRET_ID").is_some() {
+        return Err("SINK_SECRET_ID is gone: the sink takes SINK_SECRET_PREFIX".into());
+    }
+    let prefix = sub_text(env.get("SINK_SECRET_PREFIX").ok_or("no SINK_SECRET_PREFIX")?)?;
+    if prefix != TOKEN_PREFIX {
+        return Err(format!("SINK_SECRET_PREFIX is {prefix:?}, IAM grants {TOKEN_PREFIX:?}"));
+    }
+    let granted = format!("{SECRET_ARN}{prefix}*");
+    let sink_resources: Vec<String> = statements(t)
+        .into_iter()
+        .filter(|(o, s)| *o == "SinkRole" && actions(s).iter().any(|a| is_secrets_action(a)))
+        .flat_map(|(_, s)| s.at(&["Resource"]).items().into_iter().map(|r| sub_text(r).unwrap_or_default().to_owned()).collect::<Vec<_>>())
+        .collect();
+    if sink_resources.is_empty() || sink_resources.iter().any(|r| *r != granted) {
+        return Err(format!("the sink's secret resources {sink_resources:?} are not exactly {granted}"));
+    }
+    let output = sub_text(t.at(&["Outputs", "TokenSecretPrefix", "Value"]))?;
+    if output != prefix {
+        return Err(format!("output TokenSecretPrefix {output:?} differs from SINK_SECRET_PREFIX {prefix:?}"));
+    }
+    Ok(())
+}
+
+/// A `pub(crate) const NAME: T = VALUE;`-style number from the sink's source, so the template follows the code.
+fn sink_constant(file: &str, marker: &str) -> u64 {
+    let text = std::fs::read_to_string(root().join("crates/sink/src").join(file)).unwrap();
+    let at = text.find(marker).unwrap_or_else(|| panic!("no {marker:?} in crates/sink/src/{file}")) + marker.len();
+    let digits: String = text[at..].chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or_else(|_| panic!("no number after {marker:?} in {file}"))
+}
+
+/// CloudFront's default origin read timeout for custom origins, seconds: a slower origin is a bare 504 to the app.
+const CLOUDFRONT_ORIGIN_READ_TIMEOUT_SECS: f64 = 30.0;
+
+/// The Lambda outlives the sink's own deadline (so a slow upstream is the sink's 503 + Retry-After, not a Lambda
+/// timeout) and ends before CloudFront gives up on the origin.
+fn check_timeout(t: &Json, deadline_secs: u64) -> Result<(), String> {
+    let (_, function) = of_type(t, "AWS::Lambda::Function").into_iter().find(|(n, _)| *n == "SinkFunction").ok_or("no SinkFunction")?;
+    let Json::Num(timeout) = function.at(&["Properties", "Timeout"]) else { return Err("Timeout is not a number".into()) };
+    if !(*timeout > deadline_secs as f64 && *timeout < CLOUDFRONT_ORIGIN_READ_TIMEOUT_SECS) {
+        return Err(format!("Timeout {timeout} must be above the sink's {deadline_secs} s deadline and under CloudFront's 30 s"));
+    }
+    // No origin overrides CloudFront's read timeout to something shorter.
+    let (_, dist) = of_type(t, "AWS::CloudFront::Distribution")[0];
+    for origin in dist.at(&["Properties", "DistributionConfig", "Origins"]).items() {
+        if let Some(Json::Num(read)) = origin.get("CustomOriginConfig").and_then(|c| c.get("OriginReadTimeout")) {
+            if *read <= *timeout {
+                return Err(format!("OriginReadTimeout {read} must exceed the Lambda's Timeout {timeout}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `ReservedConcurrentExecutions` is the `SinkReservedConcurrency` parameter (default 5), left out when it is 0.
+fn check_reserved_concurrency(t: &Json) -> Result<(), String> {
+    let param = t.at(&["Parameters"]).get("SinkReservedConcurrency").ok_or("no SinkReservedConcurrency parameter")?;
+    if param.get("Default") != Some(&Json::Num(5.0)) || param.get("MinValue") != Some(&Json::Num(0.0)) {
+        return Err(format!("SinkReservedConcurrency must default to 5 with MinValue 0: {param:?}"));
+    }
+    let (_, function) = of_type(t, "AWS::Lambda::Function").into_iter().find(|(n, _)| *n == "SinkFunction").ok_or("no SinkFunction")?;
+    let reserved = function.at(&["Properties"]).get("ReservedConcurrentExecutions").ok_or("no ReservedConcurrentExecutions")?;
+    let branches = reserved.get("Fn::If").ok_or("ReservedConcurrentExecutions is not an Fn::If")?.items();
+    let expected_branches = parse(r#"[{"Ref": "SinkReservedConcurrency"}, {"Ref": "AWS::NoValue"}]"#);
+    if branches.len() != 3 || Json::Arr(branches[1..].iter().map(|b| (*b).clone()).collect()) != expected_branches {
+        return Err(format!("ReservedConcurrentExecutions must be Fn::If [cond, Ref SinkReservedConcurrency, AWS::NoValue]: {branches:?}"));
+    }
+    let definition = t.at(&["Conditions"]).get(branches[0].str()).ok_or("no such condition")?;
+    if definition != &parse(r#"{"Fn::Not": [{"Fn::Equals": [{"Ref": "SinkReservedConcurrency"}, "0"]}]}"#) {
+        return Err(format!("condition {} must be SinkReservedConcurrency != 0: {definition:?}", branches[0].str()));
+    }
+    Ok(())
 }
 
 #[test]
-fn the_secret_policy_denies_everyone_but_the_sink_and_job_roles() {
+fn every_secretsmanager_statement_stays_within_the_stacks_token_prefix() {
+    check_secret_statements(&template()).unwrap();
+    check_job_policy_is_conditional(&template()).unwrap();
+}
+
+#[test]
+fn the_secret_checks_catch_a_wider_grant() {
+    let sink_arn = format!("{SECRET_ARN}{TOKEN_PREFIX}*");
+    let job_arn = format!("{SECRET_ARN}{TOKEN_PREFIX}{JOB_SECRET}");
+    let mutants = [
+        // The sink beyond the stack's prefix, or every secret.
+        (sink_arn.as_str(), format!("{SECRET_ARN}setlist/*")),
+        (sink_arn.as_str(), "*".to_owned()),
+        // The job on every user's secret, or on a name with any suffix.
+        (job_arn.as_str(), format!("{SECRET_ARN}{TOKEN_PREFIX}*")),
+        (job_arn.as_str(), format!("{SECRET_ARN}{TOKEN_PREFIX}${{JobSpotifyUser}}*")),
+        // A wildcard action, a call the code does not make, CreateSecret for the job, a looser name condition.
+        ("\"secretsmanager:DescribeSecret\"", "\"secretsmanager:Describe*\"".to_owned()),
+        ("\"secretsmanager:DescribeSecret\"", "\"secretsmanager:DeleteSecret\"".to_owned()),
+        (
+            "\"secretsmanager:PutSecretValue\",\n                        \"secretsmanager:UpdateSecretVersionStage\",\n                        \"secretsmanager:DescribeSecret\"",
+            "\"secretsmanager:PutSecretValue\",\n\"secretsmanager:UpdateSecretVersionStage\",\n\"secretsmanager:DescribeSecret\",\n\"secretsmanager:CreateSecret\"".to_owned(),
+        ),
+        ("\"secretsmanager:Name\": { \"Fn::Sub\": \"setlist/${AWS::StackName}/tokens/*\" }", "\"secretsmanager:Name\": \"*\"".to_owned()),
+        ("\"StringLike\"", "\"StringLikeIfExists\"".to_owned()),
+    ];
+    for (from, to) in &mutants {
+        assert!(check_secret_statements(&mutant(from, to)).is_err(), "not caught: {from} -> {to}");
+    }
+    // The job's grant made unconditional, or conditional on something else.
+    let unconditional = mutant("\"Fn::If\": [\n              \"HasJobUser\",", "\"Fn::If\": [\n              \"HasDomain\",");
+    assert!(check_job_policy_is_conditional(&unconditional).is_err());
+}
+
+#[test]
+fn the_sink_is_told_the_prefix_iam_grants() {
+    check_sink_prefix(&template()).unwrap();
+    assert!(check_sink_prefix(&mutant("\"SINK_SECRET_PREFIX\": { \"Fn::Sub\": \"setlist/${AWS::StackName}/tokens/\" }", "\"SINK_SECRET_PREFIX\": { \"Fn::Sub\": \"setlist/${AWS::StackName}/\" }")).is_err());
+    assert!(check_sink_prefix(&mutant("\"SINK_SECRET_PREFIX\"", "\"SINK_SECRET_ID\"")).is_err());
+}
+
+#[test]
+fn the_sink_answers_before_lambda_and_cloudfront_give_up() {
+    let deadline = sink_constant("handler.rs", "const DEADLINE: Duration =");
+    assert_eq!(deadline, 12, "the sink's deadline moved: check the template's Timeout and docs/deploy.md");
+    check_timeout(&template(), deadline).unwrap();
+    for bad in ["\"Timeout\": 12,", "\"Timeout\": 10,", "\"Timeout\": 30,", "\"Timeout\": 60,"] {
+        assert!(check_timeout(&mutant("\"Timeout\": 20,", bad), deadline).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn reserved_concurrency_follows_its_parameter() {
+    check_reserved_concurrency(&template()).unwrap();
+    assert!(check_reserved_concurrency(&mutant("{ \"Ref\": \"SinkReservedConcurrency\" }, { \"Ref\": \"AWS::NoValue\" }", "5, { \"Ref\": \"AWS::NoValue\" }")).is_err());
+    assert!(check_reserved_concurrency(&mutant("\"ReservedConcurrentExecutions\"", "\"ProvisionedConcurrency\"")).is_err());
+}
+
+#[test]
+fn the_sign_in_budget_and_the_job_user_are_parameters() {
     let t = template();
-    let (_, policy) = of_type(&t, "AWS::SecretsManager::ResourcePolicy")[0];
-    assert_eq!(policy.at(&["Properties", "BlockPublicPolicy"]), &Json::Bool(true));
-    let stmts = policy.at(&["Properties", "ResourcePolicy", "Statement"]).items();
-    let deny = stmts.iter().find(|s| s.at(&["Effect"]).str() == "Deny").expect("a Deny statement");
-    assert_eq!(deny.at(&["Principal"]).str(), "*");
-    for needed in ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"] {
-        assert!(actions(deny).iter().any(|a| a == needed), "the deny must cover {needed}");
-    }
-    let except = deny.at(&["Condition", "StringNotEquals", "aws:PrincipalArn"]).items();
-    let roles: Vec<&str> = except.iter().map(|e| e.at(&["Fn::GetAtt"]).items()[0].str()).collect();
-    assert_eq!(roles, vec!["SinkRole", "JobRole"]);
-    // Nothing in the template allows anyone else in.
-    for s in stmts {
-        assert_ne!(s.at(&["Effect"]).str(), "Allow", "the resource policy only denies");
-    }
+    let params = t.at(&["Parameters"]);
+    let default = sink_constant("policy.rs", "pub const DEFAULT_SIGN_INS_PER_HOUR: u32 =");
+    assert_eq!(params.at(&["SignInsPerHour", "Default"]), &Json::Num(default as f64), "the sink's own default");
+    assert_eq!(params.at(&["SignInsPerHour", "MinValue"]), &Json::Num(1.0), "the sink refuses 0");
+    let (_, function) = of_type(&t, "AWS::Lambda::Function").into_iter().find(|(n, _)| *n == "SinkFunction").unwrap();
+    let env = function.at(&["Properties", "Environment", "Variables"]);
+    assert_eq!(env.at(&["SINK_SIGN_INS_PER_HOUR", "Ref"]).str(), "SignInsPerHour");
+    assert_eq!(env.at(&["SINK_ALLOW", "Ref"]).str(), "AllowedSpotifyUsers");
+    // The job's user defaults to none, and can only be a name the sink's records can have (check_user_id).
+    assert_eq!(params.at(&["JobSpotifyUser", "Default"]).str(), "");
+    assert_eq!(params.at(&["JobSpotifyUser", "AllowedPattern"]).str(), "^$|^[A-Za-z0-9_+=@-][A-Za-z0-9_+=.@-]{0,127}$");
 }
 
 #[test]
