@@ -311,7 +311,8 @@ fn test_e2e(steps: &mut Steps, installs: &mut Installs, extra: &[String]) -> Res
     let (stand_in, sink) = build_services(steps)?;
     let manifest = root().join("Cargo.toml");
     let mut app = Command::new(cargo());
-    app.args(APP_RELEASE).arg("--manifest-path").arg(&manifest).current_dir(root());
+    // Trunk's PATH too: a build script that watches an environment variable would otherwise see two builds.
+    app.args(APP_RELEASE).arg("--manifest-path").arg(&manifest).current_dir(root()).env("PATH", path_env());
     steps.cargo("build app (release, wasm)", &mut app, &target_dir())?;
     wait_for_tool(steps, installs, "wasm-bindgen-cli")?;
     wait_for_tool(steps, installs, "trunk")?;
