@@ -2,7 +2,8 @@
 //! tool binary from GitHub: everything comes from crates.io, npm, PyPI or Debian's packages.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::procs::{self, on_path, output};
@@ -91,9 +92,9 @@ pub(crate) struct Installs {
 
 struct Install {
     crate_name: String,
-    child: Child,
+    /// Waits for the child and returns how it ended and when: the install's own time, not when it was asked for.
+    waiter: JoinHandle<(std::io::Result<ExitStatus>, Duration)>,
     log: PathBuf,
-    started: Instant,
 }
 
 impl Installs {
@@ -120,19 +121,27 @@ impl Installs {
         // Trunk's release profile asks for fat LTO in one codegen unit: minutes of single-threaded work at the end
         // of its install for a tool that mostly starts other programs. Cargo's release defaults are enough here.
         cmd.env("CARGO_PROFILE_RELEASE_LTO", "false").env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
+        // Each install in its own temporary folder (cargo install's default), never a shared target dir, where the
+        // two installs would wait for each other's lock.
+        cmd.env_remove("CARGO_TARGET_DIR").env_remove("CARGO_BUILD_TARGET_DIR");
         let shown = procs::describe(&cmd);
         eprintln!(
             "xtask: installing {crate_name} {version} in the background (have: {:?}; log: {}): $ {shown}",
             have.trim(),
             log.display()
         );
-        let child = cmd
+        let started = Instant::now();
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(file)
             .stderr(err)
             .spawn()
             .map_err(|e| format!("could not start `{shown}`: {e}"))?;
-        self.running.push(Install { crate_name: crate_name.to_owned(), child, log, started: Instant::now() });
+        let waiter = std::thread::spawn(move || {
+            let status = child.wait();
+            (status, started.elapsed())
+        });
+        self.running.push(Install { crate_name: crate_name.to_owned(), waiter, log });
         Ok(())
     }
 
@@ -150,10 +159,12 @@ impl Installs {
         let Some(i) = self.running.iter().position(|t| t.crate_name == crate_name) else {
             return Ok(());
         };
-        let mut install = self.running.remove(i);
-        eprintln!("xtask: waiting for the install of {crate_name} (log: {})", install.log.display());
-        let status = install.child.wait().map_err(|e| format!("waiting for the install of {crate_name}: {e}"))?;
-        let took = install.started.elapsed();
+        let install = self.running.remove(i);
+        if !install.waiter.is_finished() {
+            eprintln!("xtask: waiting for the install of {crate_name} (log: {})", install.log.display());
+        }
+        let (status, took) = install.waiter.join().map_err(|_| format!("waiting for the install of {crate_name} panicked"))?;
+        let status = status.map_err(|e| format!("waiting for the install of {crate_name}: {e}"))?;
         self.done.push((format!("install {crate_name} (background)"), took));
         if status.success() {
             eprintln!("xtask: installed {crate_name} in {}", crate::steps::minutes(took));
@@ -179,9 +190,11 @@ impl Installs {
 
 impl Drop for Installs {
     fn drop(&mut self) {
-        for install in &mut self.running {
-            eprintln!("xtask: letting the install of {} finish so the next run need not compile it again", install.crate_name);
-            let _ = install.child.wait();
+        for install in self.running.drain(..) {
+            if !install.waiter.is_finished() {
+                eprintln!("xtask: letting the install of {} finish so that no later run compiles it again", install.crate_name);
+            }
+            let _ = install.waiter.join();
         }
     }
 }
