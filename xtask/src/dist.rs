@@ -1,7 +1,8 @@
 //! `cargo xtask dist`: the deployable artefacts, and the security headers shared by production and local runs.
 //!
 //! - `dist/site/`: Trunk's release build (hashed asset names), no inline script (see [`externalize_scripts`]), a
-//!   `config.json` template, and `dist/site.upload.txt` telling which Cache-Control each file gets on upload.
+//!   `config.json` template whose `stored_accounts` are the hashes of the stack's allow-list ([`render_config`]),
+//!   and `dist/site.upload.txt` telling which Cache-Control each file gets on upload.
 //! - `dist/sink-lambda.zip`: the sink's Lambda binary as `bootstrap` for the `provided.al2023` runtime.
 //!
 //! The Content-Security-Policy is written once, here ([`csp`]): the CloudFormation template (deploy/setlist.json)
@@ -29,8 +30,17 @@ pub(crate) const SPOTIFY_IMAGE_HOSTS: &[&str] = &[
 pub(crate) const TEMPLATE: &str = "deploy/setlist.json";
 const CFN_LINT: &str = "cfn-lint==1.51.0";
 
-const USAGE: &str = "usage: cargo xtask dist [--site-only | --lambda-only]
-  writes dist/site/ (release build + config.json template + dist/site.upload.txt) and dist/sink-lambda.zip
+/// The stack's allow-list parameter: the sink's `SINK_ALLOW`, and the source of config.json's `stored_accounts`.
+pub(crate) const ALLOW_LIST_PARAMETER: &str = "AllowedSpotifyUsers";
+/// The stack output that echoes [`ALLOW_LIST_PARAMETER`] as deployed (`cargo xtask dist --stack` reads it).
+pub(crate) const ALLOW_LIST_OUTPUT: &str = "StoredSpotifyUsers";
+
+const USAGE: &str = "usage: cargo xtask dist [--site-only | --lambda-only] (--stored-accounts ID,ID,... | --stack NAME) [--config FILE]
+  writes dist/site/ (release build + config.json + dist/site.upload.txt) and dist/sink-lambda.zip
+  config.json is FILE (default config.example.json) with stored_accounts = SHA-256 of each Spotify user id of the
+  stack's AllowedSpotifyUsers, given as
+    --stored-accounts ID,ID,...   the exact value of AllowedSpotifyUsers (the stack's StoredSpotifyUsers output)
+    --stack NAME                  read from deployed stack NAME's StoredSpotifyUsers output (aws CLI)
        cargo xtask dist externalize-scripts DIR   (Trunk hook) move inline <script>s of DIR/index.html to files
        cargo xtask dist headers [ACCOUNTS_BASE API_BASE]   print the security headers (production by default)";
 
@@ -46,15 +56,72 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
             print_headers(&security_headers(accounts, api, &[origin(accounts)]));
             Ok(())
         }
-        [] => dist(true, true),
-        ["--site-only"] => dist(true, false),
-        ["--lambda-only"] => dist(false, true),
         ["-h" | "--help"] => {
             println!("{USAGE}");
             Ok(())
         }
-        _ => Err(format!("unexpected arguments {args:?}\n{USAGE}")),
+        _ => {
+            let options = parse_options(&args).map_err(|e| format!("{e}\n{USAGE}"))?;
+            dist(&options)
+        }
     }
+}
+
+/// Where config.json's `stored_accounts` come from: always the stack's allow-list, never a list of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AllowList {
+    /// The value of `AllowedSpotifyUsers`, as given on the command line.
+    Given(String),
+    /// Read from a deployed stack's [`ALLOW_LIST_OUTPUT`].
+    Stack(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Options {
+    pub(crate) site: bool,
+    pub(crate) lambda: bool,
+    pub(crate) allow_list: Option<AllowList>,
+    /// config.json's other fields: this file (the operator's filled-in copy), else config.example.json.
+    pub(crate) config: Option<PathBuf>,
+}
+
+pub(crate) fn parse_options(args: &[&str]) -> Result<Options> {
+    let (mut site, mut lambda, mut allow_list, mut config) = (true, true, None, None);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        // `--flag value` or `--flag=value`.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v)),
+            _ => (*arg, None),
+        };
+        let mut value = |name: &str| -> Result<String> {
+            inline.or_else(|| it.next().copied()).map(str::to_owned).ok_or(format!("{name} needs a value"))
+        };
+        match flag {
+            "--site-only" if inline.is_none() => lambda = false,
+            "--lambda-only" if inline.is_none() => site = false,
+            "--stored-accounts" | "--stack" if allow_list.is_some() => {
+                return Err("give the allow-list once: --stored-accounts or --stack".into())
+            }
+            "--stored-accounts" => allow_list = Some(AllowList::Given(value(flag)?)),
+            "--stack" => allow_list = Some(AllowList::Stack(value(flag)?)),
+            "--config" if config.is_none() => config = Some(PathBuf::from(value(flag)?)),
+            _ => return Err(format!("unexpected argument {arg:?}")),
+        }
+    }
+    if !site && !lambda {
+        return Err("--site-only and --lambda-only exclude each other".into());
+    }
+    if site && allow_list.is_none() {
+        return Err(format!(
+            "config.json's stored_accounts come from the stack's {ALLOW_LIST_PARAMETER}: pass --stored-accounts with its \
+             exact value, or --stack NAME (docs/deploy.md, section 4)"
+        ));
+    }
+    if !site && (allow_list.is_some() || config.is_some()) {
+        return Err("--stored-accounts, --stack and --config are for the site's config.json, not with --lambda-only".into());
+    }
+    Ok(Options { site, lambda, allow_list, config })
 }
 
 fn print_headers(headers: &[(&'static str, String)]) {
@@ -63,19 +130,28 @@ fn print_headers(headers: &[(&'static str, String)]) {
     }
 }
 
-fn dist(site: bool, lambda: bool) -> Result<()> {
+fn dist(options: &Options) -> Result<()> {
     let out = root().join("dist");
-    if site {
-        dist_site(&out)?;
+    if options.site {
+        // Before the long build: a list the sink would refuse stops here.
+        let list = match options.allow_list.as_ref().ok_or("no allow-list for config.json")? {
+            AllowList::Given(list) => list.clone(),
+            AllowList::Stack(name) => stack_allow_list(name)?,
+        };
+        let template = options.config.clone().unwrap_or_else(|| root().join("config.example.json"));
+        let config = render_config(&read(&template)?, &list).map_err(|e| format!("{}: {e}", template.display()))?;
+        dist_site(&out, &config)?;
+        println!("xtask: dist/site/config.json ({} with stored_accounts) stores {}", template.display(), describe_accounts(&list)?);
     }
-    if lambda {
+    if options.lambda {
         dist_lambda(&out)?;
     }
     println!("xtask: dist ready in {} (upload steps: docs/deploy.md)", out.display());
     Ok(())
 }
 
-fn dist_site(out: &Path) -> Result<()> {
+/// `dist_site` with `config` as dist/site/config.json.
+fn dist_site(out: &Path, config: &str) -> Result<()> {
     tools::ensure_all(Needs { wasm: true, ..Needs::default() })?;
     let site = out.join("site");
     let _ = std::fs::remove_dir_all(&site);
@@ -89,6 +165,7 @@ fn dist_site(out: &Path) -> Result<()> {
             .env("PATH", path_env())
             .env("SETLIST_CONFIG", &template),
     )?;
+    write(&site.join("config.json"), config)?;
     let html = read(&site.join("index.html"))?;
     if let Some(inline) = inline_script(&html) {
         return Err(format!("dist/site/index.html still has an inline script, which the CSP blocks: {inline:.80}"));
@@ -103,8 +180,91 @@ fn dist_site(out: &Path) -> Result<()> {
         text.push_str(&format!("{file}\t{cache}\n"));
     }
     write(&out.join("site.upload.txt"), &text)?;
-    println!("xtask: dist/site: {} files; config.json is the template from config.example.json", files.len());
+    println!("xtask: dist/site: {} files", files.len());
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// config.json's stored accounts: the stack's allow-list, hashed
+
+/// The sink's allow-list as the sink reads `SINK_ALLOW` (crates/sink/src/bin/sink-lambda.rs): comma-separated, each
+/// id trimmed, empty entries skipped, every id one [`check_user_id`] accepts. An empty list is refused, as the sink
+/// refuses to start on one. Duplicates are dropped (first one kept).
+pub(crate) fn parse_allow_list(list: &str) -> Result<Vec<String>> {
+    let mut ids: Vec<String> = Vec::new();
+    for id in list.split(',').map(str::trim).filter(|id| !id.is_empty()) {
+        check_user_id(id)?;
+        if !ids.iter().any(|known| known == id) {
+            ids.push(id.to_owned());
+        }
+    }
+    if ids.is_empty() {
+        return Err(format!(
+            "the allow-list {list:?} names no Spotify user id: the sink refuses to start on an empty {ALLOW_LIST_PARAMETER}"
+        ));
+    }
+    Ok(ids)
+}
+
+/// The sink's rule for a Spotify user id (crates/sink/src/store/mod.rs, `check_user_id`, and the template's
+/// `JobSpotifyUser` pattern): 1 to 128 characters of letters, digits and `_ + = . @ -`, not starting with `.`.
+pub(crate) fn check_user_id(user: &str) -> Result<()> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | '.' | '@' | '-');
+    if user.is_empty() || user.len() > 128 || user.starts_with('.') || !user.chars().all(allowed) {
+        return Err(format!(
+            "{user:?} is not a Spotify user id the sink accepts: use 1-128 letters, digits or _+=.@- (not starting with .)"
+        ));
+    }
+    Ok(())
+}
+
+/// config.json for production: `template` (config.example.json) with `stored_accounts` replaced by the SHA-256 hex
+/// of each id of `allow_list`, the value of the stack's `AllowedSpotifyUsers` ([`parse_allow_list`]); every other
+/// field as the template has it. The result is checked to be JSON whose `stored_accounts` are exactly those hashes.
+pub(crate) fn render_config(template: &str, allow_list: &str) -> Result<String> {
+    let hashes: Vec<String> = parse_allow_list(allow_list)?.iter().map(|id| crate::tasks::stored_account_hash(id)).collect();
+    let key = "\"stored_accounts\"";
+    let at = template.find(key).ok_or("no \"stored_accounts\" field to fill in (copy it from config.example.json)")?;
+    let open = at + template[at..].find('[').ok_or("stored_accounts is not a list")?;
+    let close = open + template[open..].find(']').ok_or("stored_accounts is not a list")?;
+    let items: Vec<String> = hashes.iter().map(|h| format!("\n    \"{h}\"")).collect();
+    let text = format!("{}[{}\n  ]{}", &template[..open], items.join(","), &template[close + 1..]);
+    let parsed: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("config.json would not be JSON: {e}"))?;
+    let listed: Vec<&str> = parsed
+        .get("stored_accounts")
+        .and_then(serde_json::Value::as_array)
+        .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+        .unwrap_or_default();
+    if listed != hashes {
+        return Err(format!("config.json's stored_accounts came out as {listed:?}, not the hashes {hashes:?}"));
+    }
+    Ok(text)
+}
+
+/// What the operator is told: how many accounts, and which ids (they are the operator's own; only the file
+/// published on the site must not carry them).
+fn describe_accounts(list: &str) -> Result<String> {
+    let ids = parse_allow_list(list)?;
+    Ok(format!("{} account(s), hashed: {}", ids.len(), ids.join(", ")))
+}
+
+/// The deployed stack's allow-list, from its [`ALLOW_LIST_OUTPUT`] output (`aws` CLI, the usual credentials).
+fn stack_allow_list(stack: &str) -> Result<String> {
+    let query = format!("Stacks[0].Outputs[?OutputKey=='{ALLOW_LIST_OUTPUT}'].OutputValue");
+    let mut cmd = Command::new("aws");
+    cmd.args(["cloudformation", "describe-stacks", "--stack-name", stack, "--query", &query, "--output", "text"]);
+    let out = cmd.output().map_err(|e| format!("{}: {e} (is the aws CLI installed?)", procs::describe(&cmd)))?;
+    if !out.status.success() {
+        return Err(format!("{} failed: {}", procs::describe(&cmd), String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    let value = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if value.is_empty() || value == "None" {
+        return Err(format!(
+            "stack {stack} has no {ALLOW_LIST_OUTPUT} output: its {ALLOW_LIST_PARAMETER} is empty (or the stack predates \
+             the output; update it with deploy/setlist.json)"
+        ));
+    }
+    Ok(value)
 }
 
 /// Cache-Control for a file of the site: long for names carrying Trunk's content hash, revalidate for the rest.

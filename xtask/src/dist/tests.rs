@@ -651,3 +651,161 @@ fn the_newest_glibc_symbol_version_is_found() {
     assert_eq!(max_glibc("no versions here"), None);
     assert!(max_glibc("(GLIBC_2.39) x") > Some(AL2023_GLIBC));
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// config.json's stored accounts come from the stack's allow-list
+
+/// SHA-256 of the ids, computed outside xtask (`printf %s ID | sha256sum`), so the tests do not trust its hashing.
+const ALICE_HASH: &str = "abf1ecab7f9886ce67689bf2e4d2c5440ce665010056f1b5ff9b08b7a09d9738";
+const BRUNO_HASH: &str = "56800f6dd1f865ad2db675713c1eb7ddebde0a91d2e732de106ca75882c283ce";
+/// config.example.json's one entry, as docs/deploy.md says: the hash of `your-spotify-user-id`.
+const EXAMPLE_ID: &str = "your-spotify-user-id";
+const EXAMPLE_HASH: &str = "5a29bcefd624b0f533069c0930a47a1ba356ecd11b59050d4dafc4e848dd8476";
+
+/// The allow-list parameter is the sink's `SINK_ALLOW` as is, and the stack echoes it as deployed in the output
+/// `cargo xtask dist --stack` reads ([`ALLOW_LIST_OUTPUT`]), present exactly when the list is not empty (an output
+/// cannot be empty). CloudFormation cannot hash, so the hashes are made by dist from that very value.
+fn check_allow_list_wiring(t: &Json) -> Result<(), String> {
+    let by_ref = |name: &str| Json::Obj(vec![("Ref".into(), Json::Str(name.into()))]);
+    let param = t.at(&["Parameters"]).get(ALLOW_LIST_PARAMETER).ok_or(format!("no {ALLOW_LIST_PARAMETER} parameter"))?;
+    if param.get("Type") != Some(&Json::Str("String".into())) {
+        return Err(format!("{ALLOW_LIST_PARAMETER} must be a String (the comma list): {param:?}"));
+    }
+    let (_, function) = of_type(t, "AWS::Lambda::Function").into_iter().find(|(n, _)| *n == "SinkFunction").ok_or("no SinkFunction")?;
+    let allow = function.at(&["Properties", "Environment", "Variables"]).get("SINK_ALLOW").ok_or("no SINK_ALLOW")?;
+    if *allow != by_ref(ALLOW_LIST_PARAMETER) {
+        return Err(format!("SINK_ALLOW must be exactly Ref {ALLOW_LIST_PARAMETER}, got {allow:?}"));
+    }
+    let output = t.at(&["Outputs"]).get(ALLOW_LIST_OUTPUT).ok_or(format!("no {ALLOW_LIST_OUTPUT} output"))?;
+    if output.get("Value") != Some(&by_ref(ALLOW_LIST_PARAMETER)) {
+        return Err(format!("output {ALLOW_LIST_OUTPUT} must be exactly Ref {ALLOW_LIST_PARAMETER}: {output:?}"));
+    }
+    let cond = output.get("Condition").ok_or(format!("output {ALLOW_LIST_OUTPUT} needs a condition: an empty output fails"))?;
+    let definition = t.at(&["Conditions"]).get(cond.str()).ok_or(format!("no condition {}", cond.str()))?;
+    let not_empty = parse(&format!(r#"{{"Fn::Not": [{{"Fn::Equals": [{{"Ref": "{ALLOW_LIST_PARAMETER}"}}, ""]}}]}}"#));
+    if *definition != not_empty {
+        return Err(format!("condition {} must be {ALLOW_LIST_PARAMETER} != \"\", got {definition:?}", cond.str()));
+    }
+    Ok(())
+}
+
+/// `stored_accounts` of a rendered config.json, and the rest of it.
+fn split_config(text: &str) -> (Vec<String>, serde_json::Value) {
+    let mut v: serde_json::Value = serde_json::from_str(text).expect("config.json is JSON");
+    let stored = v.as_object_mut().expect("an object").remove("stored_accounts").expect("stored_accounts");
+    let stored = stored.as_array().expect("a list").iter().map(|h| h.as_str().expect("a string").to_owned()).collect();
+    (stored, v)
+}
+
+fn example_config() -> String {
+    std::fs::read_to_string(root().join("config.example.json")).unwrap()
+}
+
+#[test]
+fn the_allow_list_parameter_feeds_the_sink_and_the_output_dist_reads() {
+    check_allow_list_wiring(&template()).unwrap();
+    let mutants = [
+        // The sink told another list, or the parameter plus someone.
+        ("\"SINK_ALLOW\": { \"Ref\": \"AllowedSpotifyUsers\" }", "\"SINK_ALLOW\": { \"Ref\": \"JobSpotifyUser\" }"),
+        ("\"SINK_ALLOW\": { \"Ref\": \"AllowedSpotifyUsers\" }", "\"SINK_ALLOW\": { \"Fn::Sub\": \"${AllowedSpotifyUsers},eve\" }"),
+        // The output echoing something else, gone, or unconditional, or on another condition.
+        ("\"Value\": { \"Ref\": \"AllowedSpotifyUsers\" }", "\"Value\": { \"Ref\": \"JobSpotifyUser\" }"),
+        ("\"StoredSpotifyUsers\": {", "\"AllowList\": {"),
+        ("\"Condition\": \"StoresAccounts\",", ""),
+        ("\"Condition\": \"StoresAccounts\",", "\"Condition\": \"HasJobUser\","),
+        ("{ \"Ref\": \"AllowedSpotifyUsers\" }, \"\"", "{ \"Ref\": \"AllowedSpotifyUsers\" }, \"none\""),
+    ];
+    for (from, to) in mutants {
+        assert!(check_allow_list_wiring(&mutant(from, to)).is_err(), "not caught: {from} -> {to}");
+    }
+    // The docs tell the operator to build config.json from that output.
+    let docs = std::fs::read_to_string(root().join("docs/deploy.md")).unwrap();
+    assert!(docs.contains("cargo xtask dist --site-only --stack") && docs.contains(ALLOW_LIST_OUTPUT), "docs/deploy.md must name the way");
+}
+
+#[test]
+fn dist_renders_the_allow_list_as_hashes_and_keeps_the_rest() {
+    let example = example_config();
+    let (_, rest_of_example) = split_config(&example);
+    // As the operator passes AllowedSpotifyUsers: spaces and empty entries are skipped like the sink skips them.
+    for list in ["alice.setlist,bruno.setlist", " alice.setlist , bruno.setlist,", "alice.setlist,,bruno.setlist,alice.setlist"] {
+        let text = render_config(&example, list).unwrap();
+        let (stored, rest) = split_config(&text);
+        assert_eq!(stored, [ALICE_HASH, BRUNO_HASH], "{list:?}");
+        assert_eq!(rest, rest_of_example, "every other field stays as config.example.json has it");
+        assert!(!text.contains("alice") && !text.contains("bruno"), "no id in clear: {text}");
+    }
+    assert_eq!(split_config(&render_config(&example, "bruno.setlist").unwrap()).0, [BRUNO_HASH]);
+    // Case matters: Spotify's ids are compared exactly.
+    assert_ne!(split_config(&render_config(&example, "Alice.setlist").unwrap()).0, [ALICE_HASH]);
+    // The example's own entry is the documented one.
+    assert_eq!(split_config(&example).0, [EXAMPLE_HASH]);
+    assert_eq!(split_config(&render_config(&example, EXAMPLE_ID).unwrap()).0, [EXAMPLE_HASH]);
+    // A template without the field is refused rather than published without it.
+    assert!(render_config("{\"client_id\": \"x\"}", "alice.setlist").is_err());
+    // The same hash as the local runs' (tasks::write_config) and core's.
+    assert_eq!(crate::tasks::stored_account_hash("alice.setlist"), ALICE_HASH);
+}
+
+/// `^$|^[FIRST][REST]{0,N}$`, the template's JobSpotifyUser pattern, as (first chars, rest chars, max length).
+fn id_pattern(pattern: &str) -> (Vec<char>, Vec<char>, usize) {
+    let body = pattern.strip_prefix("^$|^").and_then(|p| p.strip_suffix('$')).expect("^$|^...$");
+    let class = |s: &str| -> (Vec<char>, usize) {
+        let end = s.find(']').unwrap();
+        let spec: Vec<char> = s[1..end].chars().collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < spec.len() {
+            if i + 2 < spec.len() && spec[i + 1] == '-' {
+                out.extend(spec[i]..=spec[i + 2]);
+                i += 3;
+            } else {
+                out.push(spec[i]);
+                i += 1;
+            }
+        }
+        (out, end + 1)
+    };
+    let (first, used) = class(body);
+    let (rest, used_rest) = class(&body[used..]);
+    let max: usize = body[used + used_rest..].strip_prefix("{0,").and_then(|m| m.strip_suffix('}')).unwrap().parse().unwrap();
+    (first, rest, max + 1)
+}
+
+#[test]
+fn dist_refuses_the_ids_the_sink_refuses() {
+    let example = example_config();
+    for bad in ["", " , ,", ".alice", "alice/bob", "alice bob", "élan", "alice,bad id", "alice;bruno", &"a".repeat(129)] {
+        assert!(render_config(&example, bad).is_err(), "accepted {bad:?}");
+    }
+    for good in ["a", "alice.setlist", "1234567890", "x_+=.@-", "-dash", &"a".repeat(128)] {
+        assert!(render_config(&example, good).is_ok(), "refused {good:?}");
+    }
+    // Character by character, the rule is the template's JobSpotifyUser pattern (the sink's check_user_id).
+    let t = template();
+    let (first, rest, max) = id_pattern(t.at(&["Parameters", "JobSpotifyUser", "AllowedPattern"]).str());
+    assert_eq!(max, 128);
+    for c in (0u32..0x250).filter_map(char::from_u32) {
+        let alone = c.to_string();
+        assert_eq!(check_user_id(&alone).is_ok(), first.contains(&c) && rest.contains(&c), "{c:?} as an id");
+        assert_eq!(check_user_id(&format!("a{c}")).is_ok(), rest.contains(&c), "{c:?} after the first character");
+    }
+}
+
+#[test]
+fn a_site_build_needs_the_allow_list_and_takes_it_once() {
+    let given = |list: &str| Some(AllowList::Given(list.into()));
+    assert!(parse_options(&[]).is_err(), "no silent default for stored_accounts");
+    assert!(parse_options(&["--site-only"]).is_err());
+    assert_eq!(parse_options(&["--stored-accounts", "alice,bruno"]).unwrap(), Options { site: true, lambda: true, allow_list: given("alice,bruno"), config: None });
+    assert_eq!(parse_options(&["--site-only", "--stored-accounts=alice"]).unwrap(), Options { site: true, lambda: false, allow_list: given("alice"), config: None });
+    assert_eq!(parse_options(&["--stack", "setlist"]).unwrap().allow_list, Some(AllowList::Stack("setlist".into())));
+    assert_eq!(parse_options(&["--lambda-only"]).unwrap(), Options { site: false, lambda: true, allow_list: None, config: None });
+    assert!(parse_options(&["--lambda-only", "--stack", "setlist"]).is_err());
+    assert!(parse_options(&["--lambda-only", "--config", "mine.json"]).is_err());
+    let mine = parse_options(&["--stack", "setlist", "--config", "mine.json"]).unwrap();
+    assert_eq!(mine.config.as_deref(), Some(Path::new("mine.json")));
+    assert!(parse_options(&["--stack", "a", "--stored-accounts", "alice"]).is_err());
+    assert!(parse_options(&["--stored-accounts"]).is_err());
+    assert!(parse_options(&["--site-only", "--lambda-only", "--stack", "s"]).is_err());
+}
