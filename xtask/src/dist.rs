@@ -115,7 +115,7 @@ pub(crate) fn parse_options(args: &[&str]) -> Result<Options> {
     if site && allow_list.is_none() {
         return Err(format!(
             "config.json's stored_accounts come from the stack's {ALLOW_LIST_PARAMETER}: pass --stored-accounts with its \
-             exact value, or --stack NAME (docs/deploy.md, section 4)"
+             exact value, or --stack NAME (docs/deploy.md, section 4.1)"
         ));
     }
     if !site && (allow_list.is_some() || config.is_some()) {
@@ -138,6 +138,7 @@ fn dist(options: &Options) -> Result<()> {
             AllowList::Given(list) => list.clone(),
             AllowList::Stack(name) => stack_allow_list(name)?,
         };
+        parse_allow_list(&list)?;
         let template = options.config.clone().unwrap_or_else(|| root().join("config.example.json"));
         let config = render_config(&read(&template)?, &list).map_err(|e| format!("{}: {e}", template.display()))?;
         dist_site(&out, &config)?;
