@@ -256,7 +256,7 @@ pub async fn finish_sign_in(session: Session) -> Result<String, AppError> {
 /// without a request; otherwise this call refreshes, and every other waiter adopts its result. N tabs make one
 /// token request per expiry, and never more than core's budget allows: once it is spent, a token that still works
 /// is used, and otherwise this call waits without the lock until a request fits, then decides again.
-async fn access_token(session: Session, rejected: Option<&AccessToken>) -> Result<AccessToken, AppError> {
+pub(crate) async fn access_token(session: Session, rejected: Option<&AccessToken>) -> Result<AccessToken, AppError> {
     let tokens = signed_in(session)?;
     if rejected.is_none() && !tokens.needs_refresh(browser::now_secs()) {
         return Ok(tokens.access_token);

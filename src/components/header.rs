@@ -55,7 +55,7 @@ pub fn Header() -> impl IntoView {
                                 None => "…".into(),
                             }}
                         </span>
-                        <button class="button" data-testid="sign-out" on:click=move |_| session::sign_out(session)>"Sign out"</button>
+                        <button class="button" data-testid="sign-out" on:click=move |_| crate::sync::sign_out(session)>"Sign out"</button>
                     }.into_any(),
                 }}
             </nav>

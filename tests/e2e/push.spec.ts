@@ -14,7 +14,10 @@ interface Seen {
 
 /** A scripted sink at `**\/api/tokens`: answers by `phase`, records every request it saw. */
 function fakeSink() {
-  const sink = { phase: 'unavailable' as 'unavailable' | 'down' | 'up' | 'forbidden', seen: [] as Seen[] };
+  const sink = {
+    phase: 'unavailable' as 'unavailable' | 'down' | 'up' | 'not-allowed' | 'invalid' | 'cdn-403',
+    seen: [] as Seen[],
+  };
   const handler = async (route: Route, request: Request) => {
     sink.seen.push({ at: Date.now(), phase: sink.phase, body: request.postData() ?? '', headers: await request.allHeaders() });
     switch (sink.phase) {
@@ -27,12 +30,21 @@ function fakeSink() {
         });
       case 'down':
         return route.abort('connectionrefused');
-      case 'forbidden':
+      case 'not-allowed':
         return route.fulfill({
           status: 403,
           contentType: 'application/json',
-          body: JSON.stringify({ error: 'forbidden', message: 'This Spotify account may not push tokens.' }),
+          body: JSON.stringify({ error: 'user_not_allowed', message: 'user alice.setlist may not push tokens here' }),
         });
+      case 'invalid':
+        return route.fulfill({
+          status: 400,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: 'invalid_push', message: 'the body is not a token push: scope must be space-separated scope names' }),
+        });
+      case 'cdn-403':
+        // What CloudFront or a Lambda front answers: not the sink's own JSON, so not a refusal of this push.
+        return route.fulfill({ status: 403, contentType: 'text/html', body: '<html><body><h1>403 ERROR</h1>The request could not be satisfied.</body></html>' });
       case 'up':
         return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ status: 'stored' }) });
     }
@@ -102,14 +114,61 @@ test('a push survives 503s, an outage and a reload, and arrives once', async ({ 
 
 test('a push the sink refuses is dropped and the reason shown', async ({ page }) => {
   const { sink, handler } = fakeSink();
-  sink.phase = 'forbidden';
+  sink.phase = 'invalid';
   await page.route('**/api/tokens', handler);
   await signIn(page);
-  await expect(page.getByTestId('sync-status')).toHaveText('sync failed: This Spotify account may not push tokens. (403)');
+  await expect(page.getByTestId('sync-status')).toHaveText(
+    'sync failed: the body is not a token push: scope must be space-separated scope names (400)',
+  );
   await page.waitForTimeout(2_000);
   expect(sink.seen).toHaveLength(1);
   // Signing out leaves no token behind, queued ones included.
   await page.getByTestId('sign-out').click();
   await expect(page.getByTestId('sync-status')).toHaveCount(0);
   expect(await page.evaluate(() => localStorage.getItem('setlist.outbox'))).toBeNull();
+});
+
+test('an account the sink does not store gets a quiet line, one push and nothing queued', async ({ page }) => {
+  const { sink, handler } = fakeSink();
+  sink.phase = 'not-allowed';
+  await page.route('**/api/tokens', handler);
+  await signIn(page);
+  const status = page.getByTestId('sync-status');
+  await expect(status).toHaveText('this account is not stored by this site');
+  await expect(status).toHaveAttribute('data-state', 'not-stored');
+  await page.waitForTimeout(2_000);
+  expect(sink.seen).toHaveLength(1);
+  expect(JSON.parse((await page.evaluate(() => localStorage.getItem('setlist.outbox')))!).pending).toBeNull();
+});
+
+test('a CDN 403 page, not the sink answer, is retried, not dropped', async ({ page }) => {
+  const { sink, handler, count } = fakeSink();
+  sink.phase = 'cdn-403';
+  await page.route('**/api/tokens', handler);
+  await signIn(page);
+  await expect(page.getByTestId('sync-status')).toHaveText(/^sync pending/);
+  await expect.poll(() => count('cdn-403'), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+  sink.phase = 'up';
+  // The backoff after two failures is a few seconds; a reload makes the tab try at once.
+  await page.reload();
+  await expect(page.getByTestId('sync-status')).toHaveText('credentials synced', { timeout: 60_000 });
+});
+
+test('signing out delivers a pending push first', async ({ page }) => {
+  const { sink, handler, count } = fakeSink();
+  sink.phase = 'down';
+  await page.route('**/api/tokens', handler);
+  await signIn(page);
+  await expect(page.getByTestId('sync-status')).toHaveText(/^sync pending, retrying/);
+  const pending = JSON.parse((await page.evaluate(() => localStorage.getItem('setlist.outbox')))!).pending;
+  expect(pending).not.toBeNull();
+  // The sink comes back while the push waits out its backoff; the user signs out right then.
+  sink.phase = 'up';
+  await page.getByTestId('sign-out').click();
+  await expect(page.getByTestId('sign-in')).toBeVisible();
+  expect(count('up'), 'the pending push went out before the browser was cleared').toBe(1);
+  const delivered = sink.seen.find((s) => s.phase === 'up')!;
+  expect(JSON.parse(delivered.body).refresh_token).toBe(pending.push.refresh_token);
+  expect(await page.evaluate(() => localStorage.getItem('setlist.outbox'))).toBeNull();
+  expect(await page.evaluate(() => localStorage.getItem('setlist.tokens'))).toBeNull();
 });

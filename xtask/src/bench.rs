@@ -55,10 +55,10 @@ fn one_run(run: usize, extra: &[String], quick: bool) -> Result<Vec<Value>> {
     // Services optimised for speed: Spotify's own server time is not what these rows measure, and a debug
     // stand-in spends several ms of the 2 shared cores rendering each page.
     let (stand_in, sink) = tasks::build_optimised_services()?;
-    let config = tasks::write_config(&format!("bench-{}", ports.app), &ports)?;
+    let config = tasks::write_config(&format!("bench-{}", ports.app), &ports, tasks::SEEDED_USERS)?;
     let _stand_in = tasks::start_stand_in(&stand_in, &ports, true)?;
-    let store = root().join(format!(".setlist/bench-{}/secret.json", ports.app));
-    let _sink = tasks::start_sink(&sink, &ports, &store)?;
+    let store = root().join(format!(".setlist/bench-{}/tokens", ports.app));
+    let _sink = tasks::start_sink(&sink, &ports, &store, &["--sign-ins-per-hour", "100000"])?;
     if !quick {
         native_rows(&mut rows, &sink, &ports)?;
     }

@@ -44,21 +44,37 @@ impl Ports {
 }
 
 /// The runtime config.json that points the app at the stand-in (DESIGN.md, Configuration).
-pub(crate) fn write_config(name: &str, ports: &Ports) -> Result<PathBuf> {
+/// `stored` are the Spotify user ids whose tokens this site stores (the sink's allow-list); config.json lists them
+/// as SHA-256 hex (core's `stored_account_hash`), so the app pushes only theirs.
+pub(crate) fn write_config(name: &str, ports: &Ports, stored: &[&str]) -> Result<PathBuf> {
     let dir = root().join(".setlist").join(name);
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let scopes: Vec<String> = SCOPES.iter().map(|s| format!("\"{s}\"")).collect();
+    let stored: Vec<String> = stored.iter().map(|user| format!("\"{}\"", stored_account_hash(user))).collect();
     let json = format!(
-        "{{\n  \"client_id\": \"{CLIENT_ID}\",\n  \"redirect_uri\": \"{}\",\n  \"accounts_base\": \"{}\",\n  \"api_base\": \"{}/v1\",\n  \"push_url\": \"/api/tokens\",\n  \"scopes\": [{}]\n}}\n",
+        "{{\n  \"client_id\": \"{CLIENT_ID}\",\n  \"redirect_uri\": \"{}\",\n  \"accounts_base\": \"{}\",\n  \"api_base\": \"{}/v1\",\n  \"push_url\": \"/api/tokens\",\n  \"scopes\": [{}],\n  \"stored_accounts\": [{}]\n}}\n",
         ports.redirect_uri(),
         ports.stand_in_url(),
         ports.stand_in_url(),
-        scopes.join(", ")
+        scopes.join(", "),
+        stored.join(", ")
     );
     let path = dir.join("config.json");
     std::fs::write(&path, json).map_err(|e| format!("writing {}: {e}", path.display()))?;
     Ok(path)
 }
+
+/// Lowercase hex SHA-256 of a Spotify user id: how config.json names a stored account (core's
+/// `stored_account_hash`; xtask keeps few dependencies, so it hashes with sha2 itself).
+pub(crate) fn stored_account_hash(user: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(user.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The stand-in's seeded users, all stored by the one-command run's sink.
+pub(crate) const SEEDED_USERS: &[&str] = &["alice.setlist", "bruno.setlist", "chen.setlist"];
+/// The e2e run stores alice and bruno; chen is a visitor whose tokens must never leave the browser.
+pub(crate) const E2E_STORED_USERS: &[&str] = &["alice.setlist", "bruno.setlist"];
 
 /// The native suite's build: the test binaries of everything but the web app, and with them the services' binaries,
 /// which Cargo builds into target/debug for the integration tests. Running, conformance and e2e take the services
@@ -107,12 +123,14 @@ pub(crate) fn build_optimised_services() -> Result<(PathBuf, PathBuf)> {
 }
 
 /// The token sink with its file store (DESIGN.md, Token push), checking users against the stand-in.
-pub(crate) fn start_sink(bin: &Path, ports: &Ports, store: &Path) -> Result<Service> {
+/// `store` is a directory: one file per Spotify user. `extra` are more `sink-local` flags.
+pub(crate) fn start_sink(bin: &Path, ports: &Ports, store: &Path, extra: &[&str]) -> Result<Service> {
     let mut cmd = Command::new(bin);
     cmd.args(["--port", &ports.sink.to_string()])
         .args(["--api-base", &format!("{}/v1", ports.stand_in_url())])
         .arg("--store")
-        .arg(format!("file:{}", store.display()));
+        .arg(format!("file:{}", store.display()))
+        .args(extra);
     let mut svc = Service::start("sink", &mut cmd)?;
     wait_port(&mut svc, ports.sink, Duration::from_secs(30))?;
     Ok(svc)
@@ -195,10 +213,10 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let mut installs = tools::start_cargo_tools(true)?;
     let (stand_in, sink) = build_services(&mut Steps::new())?;
     installs.wait_all()?;
-    let config = write_config("run", &ports)?;
+    let config = write_config("run", &ports, SEEDED_USERS)?;
     let _stand_in = start_stand_in(&stand_in, &ports, false)?;
-    let store = root().join(".setlist/run/secret.json");
-    let _sink = start_sink(&sink, &ports, &store)?;
+    let store = root().join(".setlist/run/tokens");
+    let _sink = start_sink(&sink, &ports, &store, &[])?;
     let _trunk = start_trunk(&ports, &config, false, &root().join("dist"))?;
     println!();
     println!("Setlist is running: {}", ports.app_url());
@@ -317,11 +335,16 @@ fn test_e2e(steps: &mut Steps, installs: &mut Installs, extra: &[String]) -> Res
     wait_for_tool(steps, installs, "wasm-bindgen-cli")?;
     wait_for_tool(steps, installs, "trunk")?;
     // One config per run: concurrent runs must not pick up each other's ports.
-    let config = write_config(&format!("e2e-{}", ports.app), &ports)?;
+    let config = write_config(&format!("e2e-{}", ports.app), &ports, E2E_STORED_USERS)?;
     let _stand_in = start_stand_in(&stand_in, &ports, true)?;
-    let store = root().join(".setlist/e2e/secret.json");
-    let _ = std::fs::remove_file(&store);
-    let _sink = start_sink(&sink, &ports, &store)?;
+    let store = root().join(".setlist/e2e/tokens");
+    let _ = std::fs::remove_dir_all(&store);
+    // The specs sign the same users in dozens of times within minutes; the budget itself is tested natively.
+    let mut flags = vec!["--sign-ins-per-hour", "100000"];
+    for user in E2E_STORED_USERS {
+        flags.extend(["--allow", user]);
+    }
+    let _sink = start_sink(&sink, &ports, &store, &flags)?;
     // The release build, wasm-opt included: only a real browser on the optimised output catches a broken optimiser.
     let dist = target_dir().join("e2e-dist");
     let _trunk = steps.time("serve app (Trunk: wasm-bindgen, wasm-opt)", || start_trunk(&ports, &config, true, &dist))?;

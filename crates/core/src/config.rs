@@ -29,6 +29,11 @@ pub struct AppConfig {
     /// Scopes to request, e.g. `playlist-modify-private`; joined with spaces in the authorize URL
     /// (<https://developer.spotify.com/documentation/web-api/concepts/scopes>).
     pub scopes: Vec<String>,
+    /// The accounts this site stores credentials for: lowercase hex SHA-256 of each Spotify user id (the ids
+    /// themselves are not published). The app pushes a signed-in user's tokens only when their `/v1/me` id is
+    /// listed; anyone else's never leave the browser. Absent or empty: no account is stored, nothing is pushed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stored_accounts: Vec<String>,
 }
 
 impl AppConfig {
@@ -82,8 +87,28 @@ impl AppConfig {
                 ));
             }
         }
+        for (i, hash) in self.stored_accounts.iter().enumerate() {
+            if !crate::secret::is_sha256_hex(hash) {
+                return Err(field_error(
+                    "stored_accounts",
+                    &format!("entry {i} must be the SHA-256 of a Spotify user id as 64 lowercase hex digits"),
+                ));
+            }
+        }
         Ok(())
     }
+
+    /// Whether this site stores the credentials of Spotify user `user_id` (its `/v1/me` id).
+    pub fn stores_account(&self, user_id: &str) -> bool {
+        let hash = stored_account_hash(user_id);
+        self.stored_accounts.iter().any(|listed| *listed == hash)
+    }
+}
+
+/// How `config.json` lists a stored account: lowercase hex SHA-256 of the Spotify user id, exactly as `/v1/me`
+/// answers it. `cargo xtask dist` and the stack compute it from the same allow-list the sink enforces.
+pub fn stored_account_hash(user_id: &str) -> String {
+    crate::secret::sha256_hex(user_id.as_bytes())
 }
 
 fn field_error(field: &str, problem: &str) -> CoreError {
@@ -222,9 +247,26 @@ mod tests {
                     "playlist-read-private".into(),
                     "playlist-modify-private".into()
                 ],
+                stored_accounts: Vec::new(),
             }
         );
         assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn stored_accounts_are_hashes_and_decide_who_is_pushed() {
+        let alice = stored_account_hash("alice.setlist");
+        assert_eq!(alice, crate::secret::sha256_hex(b"alice.setlist"));
+        let config = AppConfig::from_json(&json(&[("stored_accounts", serde_json::json!([alice]))])).expect("valid");
+        assert!(config.stores_account("alice.setlist"));
+        assert!(!config.stores_account("chen.setlist"));
+        assert!(!config.stores_account("ALICE.SETLIST"), "ids compare exactly");
+        // Absent: nobody's tokens are pushed.
+        let none = AppConfig::from_json(&json(&[])).expect("valid");
+        assert!(!none.stores_account("alice.setlist"));
+        // An id in clear (or anything not a hash) is refused: the file must not publish ids.
+        let message = error_of(&[("stored_accounts", serde_json::json!(["alice.setlist"]))]);
+        assert!(message.contains("stored_accounts"), "{message}");
     }
 
     #[test]

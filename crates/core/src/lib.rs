@@ -23,7 +23,7 @@ pub mod secret;
 pub mod token;
 
 pub use api::{me_request, parse_me, Image, Me};
-pub use config::AppConfig;
+pub use config::{stored_account_hash, AppConfig};
 pub use error::{parse_api_error, ApiError, CoreError};
 pub use ids::{parse_uri_list, IdError, ItemKind, PlaylistId, SnapshotId, TrackUri, UserId};
 pub use model::{apply, apply_all, ModelError, Op, MAX_URIS_PER_CALL};

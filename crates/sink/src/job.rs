@@ -34,6 +34,7 @@ impl Accounts {
             api_base: "https://api.spotify.com/v1".to_owned(),
             push_url: "/api/tokens".to_owned(),
             scopes: Vec::new(),
+            stored_accounts: Vec::new(),
         }
         .validated()
         .map_err(|error| error.to_string())?;

@@ -327,3 +327,39 @@ async fn the_local_binary_announces_and_serves() {
     let _ = child.wait();
     assert_eq!(result.as_deref(), Ok("ok"));
 }
+
+/// The one wire contract: pushes built the way the app builds them (core's `TokenSet`, `TokenPush::new` and
+/// `push_request`, body and headers as sent) go through the sink's parser and chain rule, for a sign-in and for a
+/// rotation after it.
+#[tokio::test]
+async fn pushes_built_by_the_app_side_are_what_the_sink_takes() {
+    use setlist_core::{push_request, AccessToken, RefreshToken, TokenPush, TokenResponse, TokenSet};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = Harness::new(file_store(&dir)).await;
+    let response = |access: &str, refresh: &str| TokenResponse {
+        access_token: AccessToken::new(access.into()),
+        token_type: "Bearer".into(),
+        scope: "playlist-modify-private user-read-private".into(),
+        expires_in: 3600,
+        refresh_token: Some(RefreshToken::new(refresh.into())),
+    };
+    let send = |push: &TokenPush| {
+        let (parts, body) = push_request("/api/tokens", push).into_parts();
+        let mut request = Request::from_parts(parts, Body::from(body));
+        *request.uri_mut() = "/api/tokens".parse().expect("uri");
+        h.send(request)
+    };
+    let signed_in = TokenSet::from_sign_in(response("at:alice.setlist:app1", "rt-app-1"), NOW);
+    let push = TokenPush::new(&signed_in, None).expect("a refresh token");
+    let answer = send(&push).await;
+    assert_eq!((answer.status, answer.status_field()), (StatusCode::OK, "written"), "{}", answer.text);
+
+    let used = signed_in.refresh_token.clone().expect("refresh token");
+    let refreshed = signed_in.after_refresh(response("at:alice.setlist:app2", "rt-app-2"), NOW + 60);
+    let push = TokenPush::new(&refreshed, Some(&used)).expect("a refresh token");
+    let answer = send(&push).await;
+    assert_eq!((answer.status, answer.status_field(), answer.generation()), (StatusCode::OK, "written", 2), "{}", answer.text);
+    let stored = h.snapshot().await.record.expect("record");
+    assert_eq!(stored.refresh_token.secret(), "rt-app-2");
+    assert_eq!(stored.authorized_at, NOW, "the chain's sign-in time travels unchanged");
+}
