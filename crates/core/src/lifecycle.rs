@@ -28,7 +28,7 @@ pub const TOKEN_REQUEST_WINDOW_SECS: u64 = 60;
 ///
 /// A request sent during second `t` counts until second `t + 61` begins: the caller's whole seconds are floored,
 /// so counting one more second makes the bound hold for any 60 real seconds. A time after `now` (the clock
-/// went back) counts as `now`, so a wait never exceeds the window.
+/// went back) counts as `now`, so a wait never exceeds the window and that one second.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct TokenRequestBudget {
@@ -79,7 +79,8 @@ pub enum AfterLock {
     /// budget is spent and these still work.
     Adopt(TokenSet),
     /// Refresh, with the refresh token of these (the newest known) tokens. The request is already counted in
-    /// the budget passed to [`after_lock`]; store that budget before sending.
+    /// the budget passed to [`after_lock`]; store that budget before sending. Without a refresh token nothing is
+    /// counted: the sign-in ends without a request.
     Refresh(TokenSet),
     /// Send nothing: the token request budget is spent and the newest tokens no longer work (expired, or refused
     /// by Spotify). Release the lock, wait this many seconds, then decide again.
