@@ -8,6 +8,11 @@
 //!
 //! Everything lives in memory behind one [`StandIn`] handle; [`app`] turns it into an [`axum::Router`] that the
 //! binary serves and tests drive with `tower::ServiceExt::oneshot`.
+//!
+//! Trailing slashes: Spotify answers `GET /v1/me/` as `GET /v1/me` (spotipy sends the first), and its own older
+//! documentation wrote `https://accounts.spotify.com/authorize/?...`, so one rule holds for every route here: a
+//! single trailing slash is ignored before routing (`/v1/playlists/{id}/items/` is `/v1/playlists/{id}/items`).
+//! Two slashes are not trimmed, and `/` stays `/`. The request log keeps the path as it was sent.
 
 mod accounts;
 mod catalog;
@@ -173,7 +178,38 @@ pub fn app(stand_in: StandIn) -> Router {
     } else {
         router
     };
-    router.with_state(stand_in)
+    let router = router.with_state(stand_in);
+    // Routing happens inside the fallback service, so the slash is trimmed before any route is matched.
+    Router::new()
+        .fallback_service(router)
+        .layer(middleware::map_request(trim_trailing_slash))
+}
+
+/// The path as the client sent it, before [`trim_trailing_slash`]; the request log records this one.
+#[derive(Debug, Clone)]
+pub(crate) struct SentPath(pub(crate) String);
+
+/// Drops one trailing slash from any path but `/` (the rule in the module docs).
+async fn trim_trailing_slash(mut request: Request) -> Request {
+    let uri = request.uri();
+    let path = uri.path();
+    if path.len() > 1 && path.ends_with('/') && !path.ends_with("//") {
+        let sent = path.to_owned();
+        let trimmed = &path[..path.len() - 1];
+        let rebuilt = match uri.query() {
+            Some(query) => format!("{trimmed}?{query}"),
+            None => trimmed.to_owned(),
+        };
+        let mut parts = uri.clone().into_parts();
+        if let Ok(path_and_query) = rebuilt.parse() {
+            parts.path_and_query = Some(path_and_query);
+            if let Ok(new_uri) = axum::http::Uri::from_parts(parts) {
+                *request.uri_mut() = new_uri;
+                request.extensions_mut().insert(SentPath(sent));
+            }
+        }
+    }
+    request
 }
 
 /// Middleware for `/v1`: waits the configured latency before handling the request.

@@ -77,7 +77,10 @@ pub(crate) async fn record(
     next: Next,
 ) -> Response {
     let method = request.method().to_string();
-    let path = request.uri().path().to_owned();
+    let path = match request.extensions().get::<crate::SentPath>() {
+        Some(sent) => sent.0.clone(),
+        None => request.uri().path().to_owned(),
+    };
     let route = route_of(&request);
     let received_ms = stand_in.lock().clock.now_ms();
     let response = next.run(request).await;

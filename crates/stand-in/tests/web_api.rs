@@ -241,3 +241,50 @@ async fn authorize_is_not_a_cors_endpoint() {
         .get("access-control-allow-origin")
         .is_none());
 }
+
+/// One rule for every route (see the crate docs): a single trailing slash is ignored, as Spotify answers
+/// `GET /v1/me/` (spotipy's request) like `GET /v1/me`.
+#[tokio::test]
+async fn a_trailing_slash_is_ignored_on_every_route() {
+    let harness = Harness::new();
+    let token = harness.token("alice.setlist", SCOPE);
+    let plain = harness.get_ok("/v1/me", &token).await;
+    assert_eq!(harness.get_ok("/v1/me/", &token).await, plain);
+    let id = seeded("Sunday Slow");
+    let items = format!("/v1/playlists/{id}/items?limit=2");
+    assert_eq!(
+        harness
+            .get_ok(&format!("/v1/playlists/{id}/items/?limit=2"), &token)
+            .await,
+        harness.get_ok(&items, &token).await
+    );
+    assert_eq!(
+        harness.get_ok("/v1/search/?q=a&type=track", &token).await,
+        harness.get_ok("/v1/search?q=a&type=track", &token).await
+    );
+    // The accounts service follows the same rule.
+    let (_, challenge) = pkce();
+    let response = harness
+        .get(&format!(
+            "/authorize/?{}",
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(valid_authorize(&challenge, SCOPE))
+                .finish()
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    // Only one slash, and unknown routes stay unknown.
+    for path in ["/v1/me//", "/v1/nope/"] {
+        let response = harness.get_with_token(path, &token).await;
+        assert_api_error(response, StatusCode::NOT_FOUND, "Service not found").await;
+    }
+    // The log keeps what was sent.
+    let log = json(harness.get("/__control/log").await).await;
+    let paths: Vec<&str> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"/v1/me/"), "{paths:?}");
+}
