@@ -1241,3 +1241,70 @@ async fn control_seeds_large_playlists() {
         .await;
     assert_eq!(unknown_field.status(), StatusCode::BAD_REQUEST);
 }
+
+/// spotipy's `playlist_add_items` posts a bare JSON array of URIs; the reference's own shapes are `{"uris": [...]}`
+/// and the comma separated `uris` query parameter (which wins over any body).
+#[tokio::test]
+async fn adding_takes_a_bare_array_or_the_query() {
+    let harness = Harness::new();
+    let token = harness.token(ALICE, PLAYLIST_SCOPES);
+    let id = seeded("Fresh Start");
+    let path = format!("/v1/playlists/{id}/items");
+    let new = fresh_tracks(&harness, &token, 5, &[]).await;
+
+    let (status, body) = harness
+        .call_json(Method::POST, &path, &token, Some(json!([new[0], new[1]])))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body["snapshot_id"].is_string());
+    // The reference's example separates query URIs with ", ".
+    let (status, _) = harness
+        .call_json(
+            Method::POST,
+            &format!("{path}?uris={},%20{}&position=0", new[2], new[3]),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = harness
+        .call_json(
+            Method::POST,
+            &format!("{path}?uris={}", new[4]),
+            &token,
+            Some(json!([new[0]])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        harness.uris(id, &token).await,
+        [&new[2], &new[3], &new[0], &new[1], &new[4]]
+            .map(String::clone)
+            .to_vec()
+    );
+
+    let too_many: Vec<_> = std::iter::repeat_n(new[0].clone(), 101).collect();
+    let cases = [
+        (json!(too_many), "You can add a maximum of 100 tracks per request."),
+        (json!([]), "No uris provided"),
+        (json!([1, 2]), "Invalid uris: expected strings"),
+        (
+            json!(["spotify:track:0000000000000000000000"]),
+            "Payload contains a non-existing ID",
+        ),
+    ];
+    for (body, message) in cases {
+        let (status, answer) = harness
+            .call_json(Method::POST, &path, &token, Some(body.clone()))
+            .await;
+        assert_eq!(
+            (status, answer),
+            (
+                StatusCode::BAD_REQUEST,
+                error(StatusCode::BAD_REQUEST, message)
+            ),
+            "{body}"
+        );
+    }
+    assert_eq!(harness.uris(id, &token).await.len(), 5);
+}

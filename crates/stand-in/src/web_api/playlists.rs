@@ -305,8 +305,9 @@ pub(super) async fn items(
     Ok(Json(filter(page, fields.as_ref())))
 }
 
-/// `POST /v1/playlists/{id}/items`: up to 100 URIs (query `uris` wins over the body's) inserted at `position`
-/// (query or body; default: the end). 201 `{snapshot_id}`.
+/// `POST /v1/playlists/{id}/items`: up to 100 URIs (query `uris`, comma separated, wins over the body's)
+/// inserted at `position` (query or body; default: the end). The body is `{"uris": [...], "position"?}` or a bare
+/// JSON array of URIs (spotipy's shape, which has no room for `position`). 201 `{snapshot_id}`.
 pub(super) async fn add(
     auth: Bearer,
     State(stand_in): State<StandIn>,
@@ -314,7 +315,13 @@ pub(super) async fn add(
     params: Params,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body_object(body)?;
+    let body =
+        body.map_err(|rejection| ApiError::new(rejection.status(), "Invalid request body"))?;
+    // spotipy (and others) send the URIs as a bare JSON array; Spotify takes that as the `uris` list.
+    let body = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Array(uris)) => Map::from_iter([("uris".to_owned(), Value::Array(uris))]),
+        _ => params::object(&body)?,
+    };
     let uris = params::uris(&params, &body)?.unwrap_or_default();
     let position = match params::query_index(&params, "position", "Index out of bounds")? {
         Some(position) => Some(position),
