@@ -23,10 +23,7 @@ async fn faults(State(stand_in): State<StandIn>) -> Json<Value> {
 }
 
 /// Installs a rule (see [`crate::faults`]); answers it with 201.
-async fn add_fault(
-    State(stand_in): State<StandIn>,
-    body: Bytes,
-) -> Result<Response, ControlError> {
+async fn add_fault(State(stand_in): State<StandIn>, body: Bytes) -> Result<Response, ControlError> {
     let request: faults::RuleRequest = parse(&body)?;
     let rule = stand_in
         .lock()
@@ -73,7 +70,10 @@ async fn set_rate_limit(
     let limit = if change.enabled {
         let window_secs = change.window_secs.unwrap_or(30);
         let max_requests = change.max_requests.ok_or_else(|| {
-            ControlError(StatusCode::BAD_REQUEST, "max_requests is required".to_owned())
+            ControlError(
+                StatusCode::BAD_REQUEST,
+                "max_requests is required".to_owned(),
+            )
         })?;
         if window_secs == 0 || window_secs > 86_400 || max_requests == 0 {
             return Err(ControlError(

@@ -141,7 +141,10 @@ impl RuleRequest {
         if self.count == Some(0) {
             return Err("count is at least 1 (leave it out for \"until cleared\")".to_owned());
         }
-        if self.retry_after.is_some_and(|secs| secs > MAX_RETRY_AFTER_SECS) {
+        if self
+            .retry_after
+            .is_some_and(|secs| secs > MAX_RETRY_AFTER_SECS)
+        {
             return Err(format!("retry_after is at most {MAX_RETRY_AFTER_SECS}"));
         }
         let latency_ms = || -> Result<u64, String> {
@@ -281,7 +284,11 @@ impl Faults {
 
 /// Middleware for recorded routes, inside the request log: applies the first matching rule, then the rate limiter
 /// (Web API only).
-pub(crate) async fn apply(State(stand_in): State<StandIn>, request: Request, next: Next) -> Response {
+pub(crate) async fn apply(
+    State(stand_in): State<StandIn>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.method() == axum::http::Method::OPTIONS {
         return next.run(request).await;
     }
@@ -431,7 +438,11 @@ mod tests {
         let items = Some("/v1/playlists/{playlist_id}/items");
         assert!(rule.matches("GET", items, "/v1/playlists/x/items"));
         assert!(!rule.matches("POST", items, "/v1/playlists/x/items"));
-        assert!(!rule.matches("GET", Some("/v1/playlists/{playlist_id}"), "/v1/playlists/x"));
+        assert!(!rule.matches(
+            "GET",
+            Some("/v1/playlists/{playlist_id}"),
+            "/v1/playlists/x"
+        ));
         let any_method = request("/v1/me", "drop").into_rule(1).expect("valid");
         assert!(any_method.matches("PUT", Some("/v1/me"), "/v1/me"));
         let star = request("*", "drop").into_rule(1).expect("valid");

@@ -1,6 +1,13 @@
 //! Playlists and who keeps which in their library, with Spotify's editing semantics: positioned inserts, replace,
-//! range reorder, and removal of every occurrence of a URI. Every successful write makes a new `snapshot_id`;
-//! like Spotify, a `snapshot_id` sent with a request is never used to refuse a change.
+//! range reorder, and removal of every occurrence of a URI. Every write that changes the playlist makes a new
+//! `snapshot_id`; like Spotify, a `snapshot_id` sent with a request is never used to refuse a change.
+//!
+//! No-op writes keep the snapshot. The reference does not say what Spotify answers for a write that changes
+//! nothing, so this is a choice: a reorder onto itself (`insert_before` at either edge of the moved range), a
+//! remove whose URIs are all absent, and an empty remove (`"items": []`) answer success with the current
+//! `snapshot_id`, unchanged. A snapshot id then names a list of items, so a client comparing snapshots sees
+//! "nothing changed" as it is; a client that assumes every write bumps the snapshot is the one to fix (the app
+//! must accept both). Adds and replaces always make a new snapshot (their entries get a new `added_at`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -301,13 +308,14 @@ impl Playlist {
 
     /// Moves the `length` items starting at `start` to just before the item that was at `insert_before` (or to
     /// the end when `insert_before` is the length), indices counted in the list as it was before the move.
-    /// `insert_before` inside the moved range is refused; at either edge of it nothing moves.
+    /// `insert_before` inside the moved range is refused; at either edge of it nothing moves. Answers whether the
+    /// list changed.
     pub(crate) fn reorder(
         &mut self,
         start: usize,
         length: usize,
         insert_before: usize,
-    ) -> Result<(), EditError> {
+    ) -> Result<bool, EditError> {
         let n = self.entries.len();
         let end = start.checked_add(length).ok_or(EditError::Range)?;
         if length == 0 || start >= n || end > n {
@@ -317,7 +325,7 @@ impl Playlist {
             return Err(EditError::InsertBefore);
         }
         if insert_before == start || insert_before == end {
-            return Ok(());
+            return Ok(false);
         }
         let moved: Vec<Entry> = self.entries.drain(start..end).collect();
         let at = if insert_before > start {
@@ -326,7 +334,7 @@ impl Playlist {
             insert_before
         };
         self.entries.splice(at..at, moved);
-        Ok(())
+        Ok(true)
     }
 
     /// Removes every entry whose item is in `items`; answers how many went.
@@ -564,9 +572,16 @@ mod tests {
         ];
         for &(start, length, before, expected) in cases {
             let mut p = playlist(6);
-            p.reorder(start, length, before)
+            let moved = p
+                .reorder(start, length, before)
                 .unwrap_or_else(|e| panic!("{start},{length},{before}: {e:?}"));
             assert_eq!(order(&p), expected, "{start},{length},{before}");
+            // A move onto itself reports no change, so the snapshot stays.
+            assert_eq!(
+                moved,
+                expected != [0, 1, 2, 3, 4, 5],
+                "{start},{length},{before}"
+            );
         }
     }
 

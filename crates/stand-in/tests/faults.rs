@@ -78,7 +78,12 @@ async fn route_patterns_match_any_placeholder_and_only_their_method() {
     let (status, _) = harness.call_json(Method::GET, &items, &token, None).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     let (status, _) = harness
-        .call_json(Method::GET, &format!("/v1/playlists/{playlist}"), &token, None)
+        .call_json(
+            Method::GET,
+            &format!("/v1/playlists/{playlist}"),
+            &token,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     // Until cleared.
@@ -164,7 +169,9 @@ async fn revoke_tokens_kills_access_and_refresh_tokens() {
         json!({"route": "GET /v1/me", "kind": "revoke_tokens", "count": 1}),
     )
     .await;
-    let (status, _) = harness.call_json(Method::GET, "/v1/me", &access, None).await;
+    let (status, _) = harness
+        .call_json(Method::GET, "/v1/me", &access, None)
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(last_log_entry(&harness).await["fault"], "revoke_tokens");
     let response = harness.refresh(&refresh).await;
@@ -192,7 +199,9 @@ async fn bad_rules_are_refused() {
         json!({"enabled": true, "max_requests": 0}),
         json!({"enabled": true, "max_requests": 3, "window_secs": 0}),
     ] {
-        let response = harness.post_json("/__control/rate_limit", change.clone()).await;
+        let response = harness
+            .post_json("/__control/rate_limit", change.clone())
+            .await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{change}");
     }
 }
@@ -263,9 +272,8 @@ async fn drop_closes_the_connection_without_an_answer() {
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
     let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let request = format!(
-        "GET /v1/me HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\r\n"
-    );
+    let request =
+        format!("GET /v1/me HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut received = Vec::new();
     let read = tokio::time::timeout(

@@ -924,7 +924,8 @@ async fn delete_removes_every_occurrence() {
             "{body}"
         );
     }
-    // Well formed but absent: nothing to do, still a new version.
+    // Well formed but absent: nothing to do. This used to make a new version; no-op writes now keep the snapshot
+    // (the choice in the stand-in's `playlists` module docs), which `no_op_writes_keep_the_snapshot` checks.
     let (status, _) = harness
         .call_json(
             Method::DELETE,
@@ -1285,7 +1286,10 @@ async fn adding_takes_a_bare_array_or_the_query() {
 
     let too_many: Vec<_> = std::iter::repeat_n(new[0].clone(), 101).collect();
     let cases = [
-        (json!(too_many), "You can add a maximum of 100 tracks per request."),
+        (
+            json!(too_many),
+            "You can add a maximum of 100 tracks per request.",
+        ),
         (json!([]), "No uris provided"),
         (json!([1, 2]), "Invalid uris: expected strings"),
         (
@@ -1307,4 +1311,58 @@ async fn adding_takes_a_bare_array_or_the_query() {
         );
     }
     assert_eq!(harness.uris(id, &token).await.len(), 5);
+}
+
+/// The reference leaves no-op writes undocumented; the stand-in's choice (module docs of `playlists`) is that they
+/// succeed and keep the snapshot: a reorder onto itself, removing absent URIs, an empty remove.
+#[tokio::test]
+async fn no_op_writes_keep_the_snapshot() {
+    let harness = Harness::new();
+    let token = harness.token(ALICE, PLAYLIST_SCOPES);
+    let id = seeded("Sunday Slow");
+    let path = format!("/v1/playlists/{id}/items");
+    let before = harness.uris(id, &token).await;
+    let snapshot =
+        harness.get_ok(&format!("/v1/playlists/{id}"), &token).await["snapshot_id"].clone();
+    let absent = fresh_tracks(&harness, &token, 1, &before).await;
+    let no_ops = [
+        (Method::PUT, json!({ "range_start": 2, "insert_before": 2 })),
+        (
+            Method::PUT,
+            json!({ "range_start": 1, "range_length": 2, "insert_before": 3 }),
+        ),
+        (
+            Method::PUT,
+            json!({ "range_start": 0, "range_length": 5, "insert_before": 5, "snapshot_id": snapshot }),
+        ),
+        (Method::DELETE, json!({ "items": [{ "uri": absent[0] }] })),
+        (
+            Method::DELETE,
+            json!({ "items": [{ "uri": "spotify:track:0000000000000000000000" }] }),
+        ),
+        (Method::DELETE, json!({ "items": [] })),
+    ];
+    for (method, body) in no_ops {
+        let (status, answer) = harness
+            .call_json(method.clone(), &path, &token, Some(body.clone()))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{method} {body}: {answer}");
+        assert_eq!(answer["snapshot_id"], snapshot, "{method} {body}");
+    }
+    assert_eq!(harness.uris(id, &token).await, before);
+    assert_eq!(
+        harness.get_ok(&format!("/v1/playlists/{id}"), &token).await["snapshot_id"],
+        snapshot
+    );
+    // A real change still makes a new one.
+    let (status, answer) = harness
+        .call_json(
+            Method::PUT,
+            &path,
+            &token,
+            Some(json!({ "range_start": 0, "insert_before": 2 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(answer["snapshot_id"], snapshot);
 }

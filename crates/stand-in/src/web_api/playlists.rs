@@ -290,7 +290,13 @@ pub(super) async fn items(
         let playlist = find(store, &id)?;
         require_items_access(store, playlist, &auth)?;
         require_read_scope(&auth, playlist)?;
-        let entries: Vec<_> = playlist.entries.iter().skip(offset).take(limit).copied().collect();
+        let entries: Vec<_> = playlist
+            .entries
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .copied()
+            .collect();
         (playlist.id.clone(), entries, playlist.entries.len())
     };
     let page = render.items_page_of(
@@ -388,10 +394,13 @@ pub(super) async fn update(
                 ));
             };
             let playlist = find_mut(store, &id)?;
-            playlist
+            let moved = playlist
                 .reorder(start, range_length.unwrap_or(1), before)
                 .map_err(|error| ApiError::bad_request(error.message()))?;
-            playlist.bump();
+            // A move onto itself keeps the snapshot (see `crate::playlists`).
+            if moved {
+                playlist.bump();
+            }
             Ok(snapshot(StatusCode::OK, playlist))
         }
         (None, false) => Err(ApiError::bad_request(
@@ -454,7 +463,9 @@ pub(super) async fn remove(
         }
     }
     let playlist = find_mut(store, &id)?;
-    playlist.remove_all(&doomed);
-    playlist.bump();
+    // Removing nothing (an empty list, or only absent URIs) keeps the snapshot (see `crate::playlists`).
+    if playlist.remove_all(&doomed) > 0 {
+        playlist.bump();
+    }
     Ok(snapshot(StatusCode::OK, playlist))
 }

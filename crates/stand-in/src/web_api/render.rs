@@ -430,8 +430,22 @@ impl<'a> Render<'a> {
         episodes: bool,
         carried: &str,
     ) -> Value {
-        let page: Vec<Entry> = playlist.entries.iter().skip(offset).take(limit).copied().collect();
-        self.items_page_of(&playlist.id, &page, offset, limit, playlist.entries.len(), episodes, carried)
+        let page: Vec<Entry> = playlist
+            .entries
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .copied()
+            .collect();
+        self.items_page_of(
+            &playlist.id,
+            &page,
+            offset,
+            limit,
+            playlist.entries.len(),
+            episodes,
+            carried,
+        )
     }
 
     /// [`Render::items_page`] from the page's entries, copied out of the store: handlers render outside the
@@ -448,7 +462,10 @@ impl<'a> Render<'a> {
         carried: &str,
     ) -> Value {
         let page = if self.slim.entries { page } else { &[] };
-        let items: Vec<Value> = page.iter().map(|entry| self.entry(entry, episodes)).collect();
+        let items: Vec<Value> = page
+            .iter()
+            .map(|entry| self.entry(entry, episodes))
+            .collect();
         paging(
             &format!("{}/playlists/{}/items", self.api, playlist_id),
             carried,
