@@ -1366,3 +1366,71 @@ async fn no_op_writes_keep_the_snapshot() {
     assert_eq!(status, StatusCode::OK);
     assert_ne!(answer["snapshot_id"], snapshot);
 }
+
+/// Real Spotify ids are unknown to the synthetic catalog; writes naming one get the error Spotify gives for an
+/// unknown id (the choice in the `web_api::playlists` module docs) and change nothing.
+#[tokio::test]
+async fn unknown_catalogue_ids_get_spotifys_non_existing_id_error() {
+    let harness = Harness::new();
+    let token = harness.token(ALICE, PLAYLIST_SCOPES);
+    let id = seeded("Sunday Slow");
+    let path = format!("/v1/playlists/{id}/items");
+    let before = harness.uris(id, &token).await;
+    let snapshot =
+        harness.get_ok(&format!("/v1/playlists/{id}"), &token).await["snapshot_id"].clone();
+    let known = fresh_tracks(&harness, &token, 1, &before).await.remove(0);
+    let known_id = known.trim_start_matches("spotify:track:").to_owned();
+    let unknown = [
+        "spotify:track:4iV5W9uYEdYUVa79Axb7Rh".to_owned(),
+        "spotify:episode:512ojhOuo1ktJprKbVcKyQ".to_owned(),
+        // A catalogue track's id under the wrong type.
+        format!("spotify:episode:{known_id}"),
+    ];
+    for uri in &unknown {
+        for (method, body) in [
+            (Method::POST, json!({ "uris": [known, uri] })),
+            (Method::POST, json!([uri])),
+            (Method::PUT, json!({ "uris": [known, uri] })),
+        ] {
+            let (status, answer) = harness
+                .call_json(method.clone(), &path, &token, Some(body.clone()))
+                .await;
+            assert_eq!(
+                (status, answer),
+                (
+                    StatusCode::BAD_REQUEST,
+                    error(
+                        StatusCode::BAD_REQUEST,
+                        "Payload contains a non-existing ID"
+                    )
+                ),
+                "{method} {body}"
+            );
+        }
+        let (status, _) = harness
+            .call_json(Method::POST, &format!("{path}?uris={uri}"), &token, None)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(harness.uris(id, &token).await, before);
+    assert_eq!(
+        harness.get_ok(&format!("/v1/playlists/{id}"), &token).await["snapshot_id"],
+        snapshot
+    );
+    // An unknown playlist is the reference's NotFound.
+    let (status, answer) = harness
+        .call_json(
+            Method::GET,
+            "/v1/playlists/37i9dQZF1DXcBWIGoYBM5M/items",
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, answer),
+        (
+            StatusCode::NOT_FOUND,
+            error(StatusCode::NOT_FOUND, "Resource not found")
+        )
+    );
+}

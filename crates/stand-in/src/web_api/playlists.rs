@@ -7,6 +7,15 @@
 //! Only the owner changes details. Private playlists need `playlist-read-private` to be read (collaborative ones
 //! also take `playlist-read-collaborative`); writes need `playlist-modify-public` or `playlist-modify-private`
 //! after the playlist's visibility.
+//!
+//! Unknown ids. The catalog is synthetic, so a real Spotify id (`spotify:track:4iV5W9uYEdYUVa79Axb7Rh`) is unknown
+//! here. The reference gives the shapes (`BadRequest`, `NotFound`: `{"error": ErrorObject}`) but not the messages;
+//! the choice follows what Spotify answers, as clients report it:
+//! - an add or replace naming a well-formed track or episode URI that is not in the catalog: `400 Payload contains
+//!   a non-existing ID` (and nothing changes, even when other URIs in the request are known);
+//! - a malformed id: `400 Invalid base62 id`; not a track or episode URI at all: `400 Invalid track uri: ...`;
+//! - a remove naming an unknown URI: nothing to remove, so it is ignored (see `crate::playlists` for the snapshot);
+//! - an unknown playlist id: `404 Resource not found`.
 
 use std::collections::HashSet;
 
