@@ -22,6 +22,7 @@ commands:
   setup   only install what is missing";
 
 fn main() -> ExitCode {
+    forget_cargo_run_env();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => tasks::run(&args[1..]),
@@ -45,6 +46,23 @@ fn main() -> ExitCode {
             eprintln!("xtask: error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `cargo run` gives xtask its own package's variables (CARGO_MANIFEST_DIR, CARGO_PKG_NAME, ...), and every cargo
+/// that xtask starts would inherit them. Cargo compares a build script's `rerun-if-env-changed` variables with its own
+/// environment, and ring's build script (through cc) watches CARGO_MANIFEST_DIR and CARGO_PKG_*: ring, rustls,
+/// reqwest, the AWS SDK's HTTP client and the sink compiled again at every switch between `cargo test` in a shell and
+/// `cargo xtask test`. Called first, while xtask has one thread.
+fn forget_cargo_run_env() {
+    let set_by_cargo_run = |k: &str| {
+        k.starts_with("CARGO_PKG_")
+            || ["CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE"]
+                .contains(&k)
+    };
+    let names: Vec<String> = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()).filter(|k| set_by_cargo_run(k)).collect();
+    for name in names {
+        std::env::remove_var(name);
     }
 }
 

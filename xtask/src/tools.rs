@@ -241,7 +241,7 @@ fn lock_version(lock: &str, name: &str) -> Option<String> {
 fn ensure_binaryen() -> Result<()> {
     let dir = tools_dir().join("binaryen");
     let bin = dir.join("node_modules/.bin/wasm-opt");
-    let have = output(&mut Command::new(&bin).arg("--version")).unwrap_or_default();
+    let have = output(Command::new(&bin).arg("--version")).unwrap_or_default();
     let major = BINARYEN_VERSION.split('.').next().unwrap_or_default();
     if have.contains(&format!("version {major}")) {
         return Ok(());
@@ -260,7 +260,7 @@ fn ensure_apt(pairs: &[(&str, &str)]) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let sudo = output(&mut Command::new("id").arg("-u")).is_some_and(|u| u.trim() != "0");
+    let sudo = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() != "0");
     let apt = |args: &[&str]| {
         let mut c = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
         if sudo {
