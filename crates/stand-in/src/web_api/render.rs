@@ -109,7 +109,21 @@ impl<'a> Render<'a> {
         })
     }
 
-    fn album(&self, index: u32) -> Value {
+    /// An ArtistObject (search's shape): `popularity` and the cover of `cover_album` come from the artist's
+    /// tracks; followers grow with popularity; the synthetic catalog has no genres.
+    pub(crate) fn full_artist(&self, index: u32, popularity: u8, cover_album: u32) -> Value {
+        let mut value = self.artist(index);
+        let popularity = u64::from(popularity.min(100));
+        value["followers"] =
+            json!({ "href": null, "total": popularity * popularity * 97 + index as u64 % 1000 });
+        value["genres"] = json!([]);
+        value["images"] = self.images(&self.catalog.album(cover_album).id);
+        value["popularity"] = json!(popularity);
+        value
+    }
+
+    /// A SimplifiedAlbumObject.
+    pub(crate) fn album(&self, index: u32) -> Value {
         let album = self.catalog.album(index);
         json!({
             "album_type": album.album_type,

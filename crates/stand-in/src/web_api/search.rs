@@ -1,12 +1,20 @@
 //! `GET /v1/search` ([search for item](https://developer.spotify.com/documentation/web-api/reference/search)) over
-//! the catalog's tracks and episodes. Other types answer empty pages. Limit 1 to 10 (default 5), offset up to
-//! 1,000, as for development-mode apps in 2026.
+//! the catalog's tracks, episodes, artists and albums (both derived from the tracks, so every artist and album
+//! found has tracks that search finds too) and the public playlists. Shows and audiobooks answer empty pages.
+//! Limit 1 to 10 (default 5), offset up to 1,000, as for development-mode apps in 2026.
+//!
+//! Artists match plain words and `artist:` against their name and `year:` against their tracks' albums; albums
+//! match plain words against their name and artists' names, `album:`, `artist:` and `year:`; playlists match plain
+//! words against name and description. `track:` and `isrc:` match no artist, album or playlist. Artists and albums
+//! rank like tracks (exact name, then prefix, then every word in the name), each by popularity (an artist's or
+//! album's is its most popular track's); playlists by name.
 //!
 //! Every word of `q` must appear, case-insensitively, in the track's name, an artist's name or the album's name;
 //! `track:`, `artist:`, `album:`, `year:` (`1999` or `1990-1999`) and `isrc:` narrow a word to one field, and
 //! double quotes group words into one phrase. Results rank exact title matches first, then titles that start with
 //! the query, then titles that contain every word, each by popularity.
 
+use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
@@ -15,6 +23,7 @@ use super::params::Params;
 use super::render::{paging, Render};
 use super::{ApiBase, ApiError, Bearer};
 use crate::catalog::{self, Catalog};
+use crate::StandIn;
 
 const TYPES: &[(&str, &str)] = &[
     ("album", "albums"),
@@ -32,6 +41,7 @@ const MAX_OFFSET: usize = 1_000;
 pub(super) async fn search(
     _auth: Bearer,
     ApiBase(base): ApiBase,
+    State(stand_in): State<StandIn>,
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
     let q = params
@@ -84,6 +94,42 @@ pub(super) async fn search(
                     .skip(offset)
                     .take(limit)
                     .map(|&i| render.simplified_episode(i))
+                    .collect();
+                (items, hits.len())
+            }
+            "artist" => {
+                let hits = query.artists(catalog);
+                let items = hits
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|hit| render.full_artist(hit.artist, hit.popularity, hit.cover))
+                    .collect();
+                (items, hits.len())
+            }
+            "album" => {
+                let hits = query.albums(catalog);
+                let items = hits
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|&i| render.album(i))
+                    .collect();
+                (items, hits.len())
+            }
+            "playlist" => {
+                let inner = stand_in.lock();
+                let mut hits: Vec<_> = inner
+                    .playlists
+                    .all()
+                    .filter(|playlist| playlist.public && query.playlist(playlist))
+                    .collect();
+                hits.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+                let items = hits
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|playlist| render.simplified_playlist(playlist))
                     .collect();
                 (items, hits.len())
             }
@@ -224,6 +270,108 @@ impl Query {
         hits.into_iter().map(|(_, _, i)| i).collect()
     }
 
+    /// How a name ranks against the query's plain and `track:` words (0 best), as for tracks.
+    fn rank(&self, name: &str) -> u8 {
+        if self.whole.is_empty() {
+            3
+        } else if name == self.whole {
+            0
+        } else if name.starts_with(&self.whole) {
+            1
+        } else if self.terms.iter().all(|t| match t {
+            Term::Any(w) | Term::Track(w) => name.contains(w.as_str()),
+            _ => true,
+        }) {
+            2
+        } else {
+            3
+        }
+    }
+
+    /// Matching artists, best first, with what renders them.
+    fn artists(&self, catalog: &Catalog) -> Vec<ArtistHit> {
+        // Per artist: most popular track's popularity and album, and their albums' years.
+        let mut seen: Vec<Option<(u8, u32)>> = vec![None; catalog.artists.len()];
+        let mut years: Vec<Vec<u32>> = vec![Vec::new(); catalog.artists.len()];
+        for (i, track) in catalog.tracks.iter().enumerate() {
+            let year = catalog.search_key(i as u32).year;
+            for &artist in &track.artists {
+                let slot = &mut seen[artist as usize];
+                if slot.is_none_or(|(popularity, _)| track.popularity > popularity) {
+                    *slot = Some((track.popularity, track.album));
+                }
+                years[artist as usize].push(year);
+            }
+        }
+        let mut hits: Vec<(u8, u8, ArtistHit)> = seen
+            .iter()
+            .enumerate()
+            .filter_map(|(i, slot)| {
+                let (popularity, cover) = (*slot)?;
+                let name = catalog.artist(i as u32).name.to_lowercase();
+                let matches = self.terms.iter().all(|term| match term {
+                    Term::Any(w) | Term::Artist(w) => name.contains(w.as_str()),
+                    Term::Years(from, to) => years[i].iter().any(|y| (*from..=*to).contains(y)),
+                    Term::Track(_) | Term::Album(_) | Term::Isrc(_) => false,
+                });
+                matches.then(|| {
+                    let hit = ArtistHit {
+                        artist: i as u32,
+                        popularity,
+                        cover,
+                    };
+                    (self.rank(&name), 100 - popularity.min(100), hit)
+                })
+            })
+            .collect();
+        hits.sort_unstable_by_key(|(rank, unpopularity, hit)| (*rank, *unpopularity, hit.artist));
+        hits.into_iter().map(|(_, _, hit)| hit).collect()
+    }
+
+    /// Matching album indices, best first.
+    fn albums(&self, catalog: &Catalog) -> Vec<u32> {
+        let mut popularity = vec![None::<u8>; catalog.albums.len()];
+        for track in &catalog.tracks {
+            let slot = &mut popularity[track.album as usize];
+            *slot = Some(slot.map_or(track.popularity, |p| p.max(track.popularity)));
+        }
+        let mut hits: Vec<(u8, u8, u32)> = popularity
+            .iter()
+            .enumerate()
+            .filter_map(|(i, popularity)| {
+                let popularity = (*popularity)?;
+                let album = catalog.album(i as u32);
+                let name = album.name.to_lowercase();
+                let artists = album
+                    .artists
+                    .iter()
+                    .map(|&a| catalog.artist(a).name.to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let year: u32 = album.release_date.get(..4)?.parse().ok()?;
+                let matches = self.terms.iter().all(|term| match term {
+                    Term::Any(w) => name.contains(w.as_str()) || artists.contains(w.as_str()),
+                    Term::Album(w) => name.contains(w.as_str()),
+                    Term::Artist(w) => artists.contains(w.as_str()),
+                    Term::Years(from, to) => (*from..=*to).contains(&year),
+                    Term::Track(_) | Term::Isrc(_) => false,
+                });
+                matches.then(|| (self.rank(&name), 100 - popularity.min(100), i as u32))
+            })
+            .collect();
+        hits.sort_unstable();
+        hits.into_iter().map(|(_, _, i)| i).collect()
+    }
+
+    /// Whether a playlist's name or description has every plain word.
+    fn playlist(&self, playlist: &crate::playlists::Playlist) -> bool {
+        let haystack = format!("{}\n{}", playlist.name, playlist.description).to_lowercase();
+        self.terms.iter().all(|term| match term {
+            Term::Any(w) => haystack.contains(w.as_str()),
+            _ => false,
+        })
+    }
+
     /// Matching episode indices: every plain word in the episode's name, description or show name.
     fn episodes(&self, catalog: &Catalog) -> Vec<u32> {
         (0..catalog.episodes.len() as u32)
@@ -239,6 +387,14 @@ impl Query {
             })
             .collect()
     }
+}
+
+/// An artist found, with its most popular track's popularity and album (whose cover stands for the artist).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ArtistHit {
+    artist: u32,
+    popularity: u8,
+    cover: u32,
 }
 
 fn parse_years(word: &str) -> Option<(u32, u32)> {
