@@ -209,7 +209,7 @@ enum LoadState {
 }
 
 enum Stage {
-    Loading { purpose: Purpose, restarts: usize, state: LoadState },
+    Loading { purpose: Purpose, restarts: usize, state: Box<LoadState> },
     Writing { pending: VecDeque<Call> },
     /// A write's answer was lost: wait (it may have been a rate limit in disguise), then re-read.
     Pausing { until: u64 },
@@ -469,7 +469,7 @@ impl Publish {
     fn start_read(&mut self, purpose: Purpose, restarts: usize, now: u64) {
         self.read += 1;
         self.queue.retain(|q| q.call.is_write());
-        self.stage = Stage::Loading { purpose, restarts, state: LoadState::Details };
+        self.stage = Stage::Loading { purpose, restarts, state: Box::new(LoadState::Details) };
         self.enqueue(Call::Details, now);
     }
 
@@ -491,7 +491,7 @@ impl Publish {
         let stage = std::mem::replace(&mut self.stage, Stage::Finished);
         match (stage, &sent.call) {
             (Stage::Loading { purpose, restarts, state }, _) if !sent.call.is_write() => {
-                self.on_read(purpose, restarts, state, &sent.call, status, body, now);
+                self.on_read(purpose, restarts, *state, &sent.call, status, body, now);
             }
             (Stage::Writing { pending }, Call::ChangeDetails(_)) => match parse_no_content(status, body) {
                 Ok(()) => self.next_write(pending, now),
@@ -558,12 +558,12 @@ impl Publish {
                             self.enqueue(Call::Items(page), now);
                         }
                         let state = LoadState::Items { summary, total: Some(total), pages: BTreeMap::new(), outstanding };
-                        self.stage = Stage::Loading { purpose, restarts, state };
+                        self.stage = Stage::Loading { purpose, restarts, state: Box::new(state) };
                     }
                     None => {
                         self.enqueue(Call::Items(Page::first()), now);
                         let state = LoadState::Items { summary, total: None, pages: BTreeMap::new(), outstanding: 1 };
-                        self.stage = Stage::Loading { purpose, restarts, state };
+                        self.stage = Stage::Loading { purpose, restarts, state: Box::new(state) };
                     }
                 }
             }
@@ -587,7 +587,7 @@ impl Publish {
                 outstanding -= 1;
                 if outstanding > 0 {
                     let state = LoadState::Items { summary, total: Some(total), pages, outstanding };
-                    self.stage = Stage::Loading { purpose, restarts, state };
+                    self.stage = Stage::Loading { purpose, restarts, state: Box::new(state) };
                     return;
                 }
                 let entries: Vec<PlaylistEntry> = pages.into_values().flatten().collect();
@@ -595,7 +595,7 @@ impl Publish {
                     return self.restart_read(purpose, restarts, now);
                 }
                 self.enqueue(Call::Snapshot, now);
-                self.stage = Stage::Loading { purpose, restarts, state: LoadState::Snapshot { summary, entries } };
+                self.stage = Stage::Loading { purpose, restarts, state: Box::new(LoadState::Snapshot { summary, entries }) };
             }
             (LoadState::Snapshot { summary, entries }, Call::Snapshot) => match parse_snapshot(status, body) {
                 Ok(snapshot) if Some(&snapshot) == summary.snapshot_id.as_ref() => {
@@ -605,7 +605,7 @@ impl Publish {
                 Err(error) => self.spotify_error(call, error),
             },
             // An answer for a call the current state did not ask for: keep waiting for the right ones.
-            (state, _) => self.stage = Stage::Loading { purpose, restarts, state },
+            (state, _) => self.stage = Stage::Loading { purpose, restarts, state: Box::new(state) },
         }
     }
 
