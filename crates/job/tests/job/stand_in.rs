@@ -313,3 +313,93 @@ async fn a_401_mid_run_refreshes_once_and_finishes() {
     assert_eq!((generation, refresh.as_str()), (1, push.refresh_token.secret()));
     assert_no_secret(&format!("{report}{report:?}"), &[push.access_token.secret(), push.refresh_token.secret(), &access]);
 }
+
+/// Spotify on a bad day: the remove is answered `429` with `Retry-After: 1`, and the add is applied but its answer
+/// never arrives (the connection drops). The job waits the second it was asked to, never replays the add (it
+/// re-reads and finds it applied), and the playlist ends exactly as the list: no duplicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_and_a_dropped_answer_after_an_applied_add_end_right() {
+    let spotify = Spotify::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = file_store(dir.path(), &spotify.sign_in(3600)).await;
+    let (_, target) = two_tracks_apart(&spotify).await;
+    for rule in [
+        serde_json::json!({"route": "DELETE /v1/playlists/{id}/items", "kind": "status", "status": 429, "retry_after": 1, "count": 1}),
+        serde_json::json!({"route": "POST /v1/playlists/{id}/items", "kind": "drop_after", "count": 1}),
+    ] {
+        let status = reqwest::Client::new()
+            .post(format!("{}/__control/faults", spotify.base))
+            .json(&rule)
+            .send()
+            .await
+            .expect("install fault")
+            .status();
+        assert_eq!(status.as_u16(), 201);
+    }
+    spotify.reset_log().await;
+
+    let mut connection = spotify.connect(store, spotify.http_transport());
+    let started = std::time::Instant::now();
+    let report = publish(&mut connection, PublishSpec::new(request(EVERYTHING, &target)).expect("spec"))
+        .await
+        .expect("published");
+    eprintln!("{report}\nwall time {:?}", started.elapsed());
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1), "Retry-After was honoured");
+    assert_eq!(spotify.items(EVERYTHING).await, target, "the list, and no duplicate");
+    let counts = spotify.counts().await;
+    assert_eq!(counts["DELETE /v1/playlists/{playlist_id}/items"], 2, "{counts:?}");
+    assert_eq!(counts["POST /v1/playlists/{playlist_id}/items"], 1, "the add was never replayed: {counts:?}");
+    assert_eq!((report.retries, report.rereads, report.write_calls, report.verified), (1, 1, 3, Some(true)));
+}
+
+/// Rotation on (Spotify before mid-2026) and a stored access token about to expire: the job refreshes first, and
+/// the stored chain advances by exactly one generation, to the new refresh token. `setlist-job list` then reads
+/// with the stored token as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_rotation_an_expiring_token_advances_the_chain_by_one() {
+    let stand_in = StandIn::new(setlist_stand_in::Options {
+        control: true,
+        rotate_refresh_tokens: true,
+        ..setlist_stand_in::Options::default()
+    });
+    let base = crate::serve(setlist_stand_in::app(stand_in.clone())).await;
+    let spotify = Spotify { stand_in, base, http: reqwest::Client::new() };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let push = spotify.sign_in(60);
+    let store = file_store(dir.path(), &push).await;
+    let (_, target) = two_tracks_apart(&spotify).await;
+
+    let mut connection = spotify.connect(store.clone(), spotify.http_transport());
+    let report = publish(&mut connection, PublishSpec::new(request(EVERYTHING, &target)).expect("spec"))
+        .await
+        .expect("published");
+    assert_eq!(report.tokens, ["refreshed for alice.setlist, stored as generation 2"]);
+    let (access, refresh, generation) = stored_secrets(store.as_ref()).await;
+    assert_eq!(generation, 2);
+    assert_ne!(refresh, push.refresh_token.secret(), "rotated");
+    assert_eq!(spotify.items(EVERYTHING).await, target);
+
+    let args: Vec<String> = [
+        "list",
+        "--user",
+        ALICE,
+        "--store",
+        &format!("file:{}", dir.path().display()),
+        "--accounts-base",
+        &spotify.base,
+        "--api-base",
+        &spotify.api_base(),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let output = run_cli(args, Vec::new(), None).await;
+    let text = transcript(&output);
+    assert!(output.status.success(), "{text}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("tokens: alice.setlist's stored access token is good for"), "{text}");
+    assert!(stdout.contains("user: alice.setlist (Alice Fenwick)"), "{text}");
+    assert!(stdout.contains(&format!("  {EVERYTHING}   10000 items  Everything, Ever\n")), "{text}");
+    assert!(stdout.contains(&format!("  {LAGOS_NIGHTS}      40 items  Lagos Nights  (owned by bruno.setlist")), "{text}");
+    assert_eq!(stored_secrets(store.as_ref()).await.2, 2, "no refresh, no write");
+    assert_no_secret(&text, &[push.access_token.secret(), push.refresh_token.secret(), &access, &refresh]);
+}
