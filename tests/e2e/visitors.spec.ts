@@ -68,6 +68,10 @@ test('a stale config (listed here, not at the sink): one refused push, then none
   const status = page.getByTestId('sync-status');
   await expect(status).toHaveText('this account is not stored by this site');
   await expect(status).toHaveAttribute('data-state', 'not-stored');
+  await page.screenshot({ path: 'test-results/screens/not-stored-1280x720.png' });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: 'test-results/screens/not-stored-390x844.png' });
+  await page.setViewportSize({ width: 1280, height: 720 });
   // A refresh of the same sign-in pushes nothing more.
   await page.context().clock.setSystemTime(Date.now() + 3700 * 1000);
   const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/me' && r.status() === 200);
