@@ -3,7 +3,7 @@
 //!
 //! - [`input`] checks what is asked before anything is sent: the track list (a JSON array, or one URI or
 //!   open.spotify.com link per line), at most [`MAX_PLAYLIST_ITEMS`], the playlist reference.
-//! - [`publish`] decides, as a sans-IO state machine: read (owner checked first), plan with core's planner, write
+//! - [`mod@publish`] decides, as a sans-IO state machine: read (owner checked first), plan with core's planner, write
 //!   with core's retry policy (never a blind replay of a write), read back and repair.
 //! - [`run`] carries it out: HTTP through a [`run::Transport`], tokens through the sink's
 //!   [`setlist_sink::job::credentials`] (refresh near expiry or after a `401`, written back with the sink's chain

@@ -254,7 +254,7 @@ fn jitter(salt: u32) -> f64 {
     f64::from(nanos.wrapping_mul(2_654_435_761).wrapping_add(salt) % 1_000_000) / 1_000_000.0
 }
 
-/// Publishes `spec` for the connection's user: see [`crate::publish`]. The report says what changed, the calls
+/// Publishes `spec` for the connection's user: see [`mod@crate::publish`]. The report says what changed, the calls
 /// made and the verification; it carries the connection's token notes.
 pub async fn publish(connection: &mut Connection, spec: PublishSpec) -> Result<Report, Error> {
     if spec.user != connection.user {
