@@ -106,7 +106,8 @@ impl Steps {
             return Err(format!(
                 "\n\n!!! `{shown}` compiled again what an earlier step of this run had compiled in the same \
                  profile:\n{}\n!!! Some cargo invocation resolves features differently from the native suite's \
-                 build (xtask/src/tasks.rs, NATIVE_TESTS), or with other environment variables; every step must reuse that build.\n",
+                 build (xtask/src/tasks.rs, NATIVE_TESTS), or runs with other environment variables; every step \
+                 must reuse that build.\n",
                 fatal.join("\n")
             ));
         }
