@@ -3,7 +3,8 @@
 //! - `dist/site/`: Trunk's release build (hashed asset names), no inline script (see [`externalize_scripts`]), a
 //!   `config.json` template whose `stored_accounts` are the hashes of the stack's allow-list ([`render_config`]),
 //!   and `dist/site.upload.txt` telling which Cache-Control each file gets on upload.
-//! - `dist/sink-lambda.zip`: the sink's Lambda binary as `bootstrap` for the `provided.al2023` runtime.
+//! - `dist/sink-lambda.zip` and `dist/job-lambda.zip`: the sink's and the scheduled job's Lambda binaries, each as
+//!   `bootstrap` for the `provided.al2023` runtime ([`LAMBDAS`]).
 //!
 //! The Content-Security-Policy is written once, here ([`csp`]): the CloudFormation template (deploy/setlist.json)
 //! must carry exactly the production one (a test checks it), and `cargo xtask run|test` serve a local variant
@@ -36,7 +37,7 @@ pub(crate) const ALLOW_LIST_PARAMETER: &str = "AllowedSpotifyUsers";
 pub(crate) const ALLOW_LIST_OUTPUT: &str = "StoredSpotifyUsers";
 
 const USAGE: &str = "usage: cargo xtask dist [--site-only | --lambda-only] (--stored-accounts ID,ID,... | --stack NAME) [--config FILE]
-  writes dist/site/ (release build + config.json + dist/site.upload.txt) and dist/sink-lambda.zip
+  writes dist/site/ (release build + config.json + dist/site.upload.txt), dist/sink-lambda.zip and dist/job-lambda.zip
   config.json is FILE (default config.example.json) with stored_accounts = SHA-256 of each Spotify user id of the
   stack's AllowedSpotifyUsers, given as
     --stored-accounts ID,ID,...   the exact value of AllowedSpotifyUsers (the stack's StoredSpotifyUsers output)
@@ -304,21 +305,43 @@ fn list_files(dir: &Path) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// `cargo build --release --bin sink-lambda`, copied to `bootstrap` and zipped (python3's zipfile, else `zip`).
+/// A Lambda function's package: built from `package`'s binary `bin`, written to `dist/<zip>` as `bootstrap`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Lambda {
+    pub(crate) package: &'static str,
+    pub(crate) bin: &'static str,
+    pub(crate) zip: &'static str,
+}
+
+/// Every Lambda of the stack (deploy/setlist.json): the sink (`SinkCodeKey`) and the scheduled job (`JobCodeKey`).
+pub(crate) const LAMBDAS: &[Lambda] = &[
+    Lambda { package: "setlist-sink", bin: "sink-lambda", zip: "sink-lambda.zip" },
+    Lambda { package: "setlist-job", bin: "setlist-job-lambda", zip: "job-lambda.zip" },
+];
+
+/// `cargo build --release --package P --bin B` of every [`LAMBDAS`] binary, each copied to `bootstrap` and zipped.
 fn dist_lambda(out: &Path) -> Result<()> {
-    procs::run(
-        Command::new(cargo())
-            .args(["build", "--release", "--package", "setlist-sink", "--bin", "sink-lambda"])
-            .current_dir(root()),
-    )?;
+    for lambda in LAMBDAS {
+        procs::run(
+            Command::new(cargo())
+                .args(["build", "--release", "--package", lambda.package, "--bin", lambda.bin])
+                .current_dir(root()),
+        )?;
+        package_lambda(out, lambda)?;
+    }
+    Ok(())
+}
+
+/// `lambda.bin` from the release build as `bootstrap` in `dist/<lambda.zip>` (python3's zipfile, else `zip`).
+fn package_lambda(out: &Path, lambda: &Lambda) -> Result<()> {
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
-    let staging = out.join("lambda");
+    let staging = out.join("lambda").join(lambda.bin);
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(|e| format!("creating {}: {e}", staging.display()))?;
     let bootstrap = staging.join("bootstrap");
-    std::fs::copy(target.join("release/sink-lambda"), &bootstrap).map_err(|e| format!("copying sink-lambda: {e}"))?;
+    std::fs::copy(target.join("release").join(lambda.bin), &bootstrap).map_err(|e| format!("copying {}: {e}", lambda.bin))?;
     check_glibc(&bootstrap)?;
-    let zip = out.join("sink-lambda.zip");
+    let zip = out.join(lambda.zip);
     let _ = std::fs::remove_file(&zip);
     if on_path("python3") {
         procs::run(
@@ -330,7 +353,7 @@ fn dist_lambda(out: &Path) -> Result<()> {
     } else {
         procs::run(Command::new("zip").arg("-j").arg(&zip).arg(&bootstrap))?;
     }
-    println!("xtask: {} (bootstrap for provided.al2023, {})", zip.display(), std::env::consts::ARCH);
+    println!("xtask: {} ({} as bootstrap for provided.al2023, {})", zip.display(), lambda.bin, std::env::consts::ARCH);
     Ok(())
 }
 

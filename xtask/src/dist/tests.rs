@@ -809,3 +809,364 @@ fn a_site_build_needs_the_allow_list_and_takes_it_once() {
     assert!(parse_options(&["--stored-accounts"]).is_err());
     assert!(parse_options(&["--site-only", "--lambda-only", "--stack", "s"]).is_err());
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The scheduled job (issue 12): its function, schedule, scheduler role and the job role's read of the list
+
+/// The resources that make up the scheduled job; a site-only deploy (JobSpotifyUser empty) has none of them.
+const JOB_RESOURCES: &[&str] = &["JobFunction", "JobLogGroup", "JobInvokeConfig", "JobSchedulerRole", "JobSchedule"];
+
+fn resource<'a>(t: &'a Json, name: &str) -> Result<&'a Json, String> {
+    t.at(&["Resources"]).get(name).ok_or(format!("no resource {name}"))
+}
+
+fn by_ref(name: &str) -> Json {
+    Json::Obj(vec![("Ref".into(), Json::Str(name.into()))])
+}
+
+fn get_att(name: &str, attribute: &str) -> Json {
+    Json::Obj(vec![("Fn::GetAtt".into(), Json::Arr(vec![Json::Str(name.into()), Json::Str(attribute.into())]))])
+}
+
+/// `name` is a condition that holds exactly when JobSpotifyUser is not empty.
+fn is_job_user_condition(t: &Json, name: &Json) -> Result<(), String> {
+    let Json::Str(name) = name else { return Err(format!("a condition name, got {name:?}")) };
+    let definition = t.at(&["Conditions"]).get(name).ok_or(format!("no condition {name}"))?;
+    if *definition != parse(r#"{"Fn::Not": [{"Fn::Equals": [{"Ref": "JobSpotifyUser"}, ""]}]}"#) {
+        return Err(format!("condition {name} must be JobSpotifyUser != \"\", got {definition:?}"));
+    }
+    Ok(())
+}
+
+/// Every job resource, every schedule and every function but the sink's exist only under the JobSpotifyUser
+/// condition; so do the outputs naming them.
+fn check_job_resources_are_conditional(t: &Json) -> Result<(), String> {
+    for name in JOB_RESOURCES {
+        let r = resource(t, name)?;
+        is_job_user_condition(t, r.get("Condition").ok_or(format!("{name} has no Condition"))?).map_err(|e| format!("{name}: {e}"))?;
+    }
+    for (name, r) in resources(t) {
+        let ty = r.at(&["Type"]).str();
+        let job_like = ty == "AWS::Scheduler::Schedule" || (ty == "AWS::Lambda::Function" && name != "SinkFunction");
+        if job_like && !JOB_RESOURCES.contains(&name) {
+            return Err(format!("{name} ({ty}) is not one of the job's resources {JOB_RESOURCES:?}"));
+        }
+    }
+    for (name, output) in t.at(&["Outputs"]).members() {
+        let mut objects = Vec::new();
+        output.at(&["Value"]).walk(&mut objects);
+        let names_job = objects.iter().any(|o| {
+            let referenced = match (o.get("Ref"), o.get("Fn::GetAtt")) {
+                (Some(Json::Str(r)), _) => Some(r.as_str()),
+                (_, Some(Json::Arr(a))) => a.first().map(Json::str),
+                _ => None,
+            };
+            referenced.is_some_and(|r| JOB_RESOURCES.contains(&r))
+        });
+        if names_job {
+            is_job_user_condition(t, output.get("Condition").ok_or(format!("output {name} names a job resource unconditionally"))?)?;
+        }
+    }
+    Ok(())
+}
+
+/// The schedule is DISABLED unless the operator says otherwise, fires once at its time, retries once, targets the
+/// job function through the scheduler role, and sends the event the job reads.
+fn check_job_schedule(t: &Json) -> Result<(), String> {
+    let param = t.at(&["Parameters"]).get("JobScheduleState").ok_or("no JobScheduleState parameter")?;
+    if param.get("Default") != Some(&Json::Str("DISABLED".into())) {
+        return Err(format!("JobScheduleState must default to DISABLED: {param:?}"));
+    }
+    if param.get("AllowedValues") != Some(&parse(r#"["DISABLED", "ENABLED"]"#)) {
+        return Err(format!("JobScheduleState must allow exactly DISABLED and ENABLED: {param:?}"));
+    }
+    let schedules = of_type(t, "AWS::Scheduler::Schedule");
+    let [(_, schedule)] = schedules[..] else { return Err(format!("expected one schedule, found {}", schedules.len())) };
+    let props = schedule.at(&["Properties"]);
+    if props.get("State") != Some(&by_ref("JobScheduleState")) {
+        return Err(format!("the schedule's State must be Ref JobScheduleState, got {:?}", props.get("State")));
+    }
+    if props.get("FlexibleTimeWindow") != Some(&parse(r#"{"Mode": "OFF"}"#)) {
+        return Err("FlexibleTimeWindow must be {Mode: OFF}".into());
+    }
+    let target = props.get("Target").ok_or("no Target")?;
+    if target.get("Arn") != Some(&get_att("JobFunction", "Arn")) || target.get("RoleArn") != Some(&get_att("JobSchedulerRole", "Arn")) {
+        return Err(format!("the target must be JobFunction through JobSchedulerRole: {target:?}"));
+    }
+    if target.get("RetryPolicy").and_then(|r| r.get("MaximumRetryAttempts")) != Some(&Json::Num(1.0)) {
+        return Err("RetryPolicy.MaximumRetryAttempts must be 1".into());
+    }
+    // The input, with sample parameter values, is the job's event (crates/job/src/event.rs).
+    let input = sub_text(target.get("Input").ok_or("no Input")?)?;
+    let filled = input
+        .replace("${JobSpotifyUser}", "alice.setlist")
+        .replace("${JobPlaylist}", "https://open.spotify.com/playlist/ZrCeNEzhBeYvSdNCpgG36s")
+        .replace("${JobListBucket}", "charts")
+        .replace("${JobListKey}", "weekly/latest.txt");
+    let event: serde_json::Value = serde_json::from_str(&filled).map_err(|e| format!("the Input is not JSON: {e}: {filled}"))?;
+    let expected = serde_json::json!({
+        "user": "alice.setlist",
+        "playlist": "https://open.spotify.com/playlist/ZrCeNEzhBeYvSdNCpgG36s",
+        "tracks_s3": {"bucket": "charts", "key": "weekly/latest.txt"},
+    });
+    if event != expected {
+        return Err(format!("the Input is {event}, expected {expected}"));
+    }
+    // No parameter substituted into it can break out of its JSON string.
+    for p in ["JobPlaylist", "JobListKey"] {
+        let pattern = t.at(&["Parameters", p, "AllowedPattern"]).str();
+        if !pattern.starts_with("^[^\"\\") {
+            return Err(format!("{p}'s AllowedPattern must refuse \" and \\ (it is pasted into JSON): {pattern}"));
+        }
+    }
+    Ok(())
+}
+
+/// The scheduler role is assumed only by EventBridge Scheduler and may only `lambda:InvokeFunction` the job
+/// function; no other role may invoke anything.
+fn check_scheduler_role(t: &Json) -> Result<(), String> {
+    let role = resource(t, "JobSchedulerRole")?;
+    let assume = role.at(&["Properties", "AssumeRolePolicyDocument", "Statement"]).items();
+    let principals: Vec<&Json> = assume.iter().map(|s| s.at(&["Principal"])).collect();
+    if principals != [&parse(r#"{"Service": "scheduler.amazonaws.com"}"#)] {
+        return Err(format!("JobSchedulerRole must be assumed by scheduler.amazonaws.com only: {principals:?}"));
+    }
+    let mut invokes = 0;
+    for (owner, s) in statements(t) {
+        if s.get("Principal").is_some() && actions(s) == ["sts:AssumeRole"] {
+            continue;
+        }
+        if s.get("NotAction").is_some() || s.get("NotResource").is_some() {
+            return Err(format!("{owner}: NotAction/NotResource"));
+        }
+        let acts = actions(s);
+        let lambda = acts.iter().any(|a| a == "*" || a.to_ascii_lowercase().starts_with("lambda:"));
+        if owner == "JobSchedulerRole" {
+            if acts != ["lambda:InvokeFunction"] {
+                return Err(format!("JobSchedulerRole may only lambda:InvokeFunction, has {acts:?}"));
+            }
+            let res = s.get("Resource").ok_or("JobSchedulerRole: no Resource")?.items();
+            if res != [&get_att("JobFunction", "Arn")] {
+                return Err(format!("JobSchedulerRole may invoke only JobFunction, names {res:?}"));
+            }
+            if s.get("Effect") != Some(&Json::Str("Allow".into())) {
+                return Err("JobSchedulerRole's statement must be an Allow".into());
+            }
+            invokes += 1;
+        } else if lambda {
+            return Err(format!("{owner}: only the scheduler role may call Lambda ({acts:?})"));
+        }
+    }
+    if invokes != 1 {
+        return Err(format!("expected one JobSchedulerRole statement, found {invokes}"));
+    }
+    Ok(())
+}
+
+/// The job role's S3 access is `s3:GetObject` on exactly the list's object, in a policy that exists only when
+/// JobSpotifyUser, JobListBucket and JobListKey are all set; no other statement names S3.
+fn check_job_list_access(t: &Json) -> Result<(), String> {
+    let object = "arn:${AWS::Partition}:s3:::${JobListBucket}/${JobListKey}";
+    let mut found = 0;
+    for (owner, s) in statements(t) {
+        let acts = actions(s);
+        if !acts.iter().any(|a| a == "*" || a.to_ascii_lowercase().starts_with("s3:")) {
+            continue;
+        }
+        if owner == "SiteBucketPolicy" {
+            continue; // The bucket's own policy: CloudFront's read and the TLS-only deny (checked above).
+        }
+        if owner != "JobRole" {
+            return Err(format!("{owner}: only the job role may name S3 ({acts:?})"));
+        }
+        if acts != ["s3:GetObject"] {
+            return Err(format!("JobRole's S3 actions must be exactly s3:GetObject, got {acts:?}"));
+        }
+        let res = s.get("Resource").ok_or("JobRole: an S3 statement without Resource")?.items();
+        let texts: Vec<&str> = res.iter().map(|r| sub_text(r)).collect::<Result<_, _>>()?;
+        if texts != [object] {
+            return Err(format!("JobRole's S3 resources must be exactly {object}, got {texts:?}"));
+        }
+        found += 1;
+    }
+    if found != 1 {
+        return Err(format!("expected one S3 statement for JobRole, found {found}"));
+    }
+    // That statement's policy is Fn::If [cond, policy, AWS::NoValue] with cond = user, bucket and key all set.
+    let role = resource(t, "JobRole")?;
+    let policy = role
+        .at(&["Properties", "Policies"])
+        .items()
+        .into_iter()
+        .find(|p| format!("{p:?}").contains("s3:GetObject"))
+        .ok_or("no JobRole policy with s3:GetObject")?;
+    let branches = policy.get("Fn::If").ok_or("the job's S3 policy is not under Fn::If")?.items();
+    let [cond, _, otherwise] = branches[..] else { return Err("Fn::If takes 3 items".into()) };
+    if *otherwise != by_ref("AWS::NoValue") {
+        return Err("the job's S3 policy must be AWS::NoValue otherwise".into());
+    }
+    let definition = t.at(&["Conditions"]).get(cond.str()).ok_or(format!("no condition {}", cond.str()))?;
+    let all_set = parse(
+        r#"{"Fn::And": [{"Condition": "HasJobUser"}, {"Fn::Not": [{"Fn::Equals": [{"Ref": "JobListBucket"}, ""]}]}, {"Fn::Not": [{"Fn::Equals": [{"Ref": "JobListKey"}, ""]}]}]}"#,
+    );
+    if *definition != all_set {
+        return Err(format!("condition {} must be JobSpotifyUser, JobListBucket and JobListKey all set: {definition:?}", cond.str()));
+    }
+    is_job_user_condition(t, &Json::Str("HasJobUser".into()))?;
+    // A key with a wildcard would widen the grant.
+    let key_pattern = t.at(&["Parameters", "JobListKey", "AllowedPattern"]).str();
+    if !(key_pattern.contains('*') && key_pattern.contains('?') && key_pattern.starts_with("^[^")) {
+        return Err(format!("JobListKey's AllowedPattern must refuse * and ?: {key_pattern}"));
+    }
+    Ok(())
+}
+
+/// The job function: the `setlist-job-lambda` package on provided.al2023, runs as JobRole, logs to its own group,
+/// and is told the very prefix the sink stores under and Spotify's production services.
+fn check_job_function(t: &Json) -> Result<(), String> {
+    let function = resource(t, "JobFunction")?;
+    let props = function.at(&["Properties"]);
+    let expect = |key: &str, value: Json| -> Result<(), String> {
+        if props.get(key) != Some(&value) {
+            return Err(format!("JobFunction's {key} must be {value:?}, got {:?}", props.get(key)));
+        }
+        Ok(())
+    };
+    expect("Runtime", Json::Str("provided.al2023".into()))?;
+    expect("Handler", Json::Str("bootstrap".into()))?;
+    expect("Timeout", Json::Num(300.0))?;
+    expect("MemorySize", Json::Num(256.0))?;
+    expect("Role", get_att("JobRole", "Arn"))?;
+    if props.get("VpcConfig").is_some() {
+        return Err("JobFunction must not be in a VPC (it calls Spotify and AWS APIs directly)".into());
+    }
+    if props.at(&["LoggingConfig"]).get("LogGroup") != Some(&by_ref("JobLogGroup")) {
+        return Err("JobFunction must log to JobLogGroup".into());
+    }
+    if props.at(&["Code"]).get("S3Key") != Some(&by_ref("JobCodeKey")) {
+        return Err("JobFunction's code must be the JobCodeKey package".into());
+    }
+    let env = props.at(&["Environment", "Variables"]);
+    let sink_env = resource(t, "SinkFunction")?.at(&["Properties", "Environment", "Variables"]);
+    let job_prefix = sub_text(env.get("JOB_SECRET_PREFIX").ok_or("no JOB_SECRET_PREFIX")?)?;
+    let sink_prefix = sub_text(sink_env.get("SINK_SECRET_PREFIX").ok_or("no SINK_SECRET_PREFIX")?)?;
+    if job_prefix != sink_prefix || job_prefix != TOKEN_PREFIX {
+        return Err(format!("JOB_SECRET_PREFIX {job_prefix:?} must equal SINK_SECRET_PREFIX {sink_prefix:?} ({TOKEN_PREFIX})"));
+    }
+    if env.get("JOB_CLIENT_ID") != Some(&by_ref("SpotifyClientId")) {
+        return Err("JOB_CLIENT_ID must be Ref SpotifyClientId".into());
+    }
+    for (var, value) in [("JOB_ACCOUNTS_BASE", SPOTIFY_ACCOUNTS), ("JOB_API_BASE", SPOTIFY_API)] {
+        if let Some(v) = env.get(var) {
+            if *v != Json::Str(value.into()) {
+                return Err(format!("{var} must be {value}, got {v:?}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_job_exists_only_for_a_job_user() {
+    check_job_resources_are_conditional(&template()).unwrap();
+    let mutants = [
+        ("\"Type\": \"AWS::Scheduler::Schedule\",\n      \"Condition\": \"HasJobUser\",", "\"Type\": \"AWS::Scheduler::Schedule\","),
+        ("\"Type\": \"AWS::Lambda::Function\",\n      \"Condition\": \"HasJobUser\",", "\"Type\": \"AWS::Lambda::Function\",\n      \"Condition\": \"HasDomain\","),
+        ("\"JobSchedulerRole\": {\n      \"Type\": \"AWS::IAM::Role\",\n      \"Condition\": \"HasJobUser\",", "\"JobSchedulerRole\": {\n      \"Type\": \"AWS::IAM::Role\","),
+        ("\"Type\": \"AWS::Logs::LogGroup\",\n      \"Condition\": \"HasJobUser\",", "\"Type\": \"AWS::Logs::LogGroup\","),
+        ("\"JobFunction\": {", "\"PublishFunction\": {"),
+        ("\"JobFunctionName\": { \"Condition\": \"HasJobUser\", ", "\"JobFunctionName\": { "),
+        ("{ \"Ref\": \"JobSpotifyUser\" }, \"\"", "{ \"Ref\": \"JobSpotifyUser\" }, \"x\""),
+    ];
+    for (from, to) in mutants {
+        assert!(check_job_resources_are_conditional(&mutant(from, to)).is_err(), "not caught: {from} -> {to}");
+    }
+}
+
+#[test]
+fn the_schedule_is_disabled_by_default_and_sends_the_jobs_event() {
+    check_job_schedule(&template()).unwrap();
+    let mutants = [
+        ("\"Default\": \"DISABLED\",", "\"Default\": \"ENABLED\","),
+        ("\"State\": { \"Ref\": \"JobScheduleState\" }", "\"State\": \"ENABLED\""),
+        ("\"FlexibleTimeWindow\": { \"Mode\": \"OFF\" }", "\"FlexibleTimeWindow\": { \"Mode\": \"FLEXIBLE\", \"MaximumWindowInMinutes\": 15 }"),
+        ("\"MaximumRetryAttempts\": 1 }", "\"MaximumRetryAttempts\": 185 }"),
+        ("\"RoleArn\": { \"Fn::GetAtt\": [\"JobSchedulerRole\", \"Arn\"] }", "\"RoleArn\": { \"Fn::GetAtt\": [\"JobRole\", \"Arn\"] }"),
+        ("\\\"playlist\\\": \\\"${JobPlaylist}\\\"", "\\\"playlist_id\\\": \\\"${JobPlaylist}\\\""),
+        ("\\\"key\\\": \\\"${JobListKey}\\\"", "\\\"key\\\": \\\"${JobListBucket}\\\""),
+        ("\"^[^\\\"\\\\\\\\]*$\"", "\".*\""),
+    ];
+    for (from, to) in mutants {
+        assert!(check_job_schedule(&mutant(from, to)).is_err(), "not caught: {from} -> {to}");
+    }
+}
+
+#[test]
+fn the_scheduler_role_may_only_invoke_the_job() {
+    check_scheduler_role(&template()).unwrap();
+    let mutants = [
+        ("\"Action\": \"lambda:InvokeFunction\"", "\"Action\": \"lambda:*\""),
+        ("\"Action\": \"lambda:InvokeFunction\"", "\"Action\": [\"lambda:InvokeFunction\", \"lambda:UpdateFunctionCode\"]"),
+        ("\"Action\": \"lambda:InvokeFunction\",\n                  \"Resource\": { \"Fn::GetAtt\": [\"JobFunction\", \"Arn\"] }", "\"Action\": \"lambda:InvokeFunction\",\n                  \"Resource\": \"*\""),
+        ("\"Action\": \"lambda:InvokeFunction\",\n                  \"Resource\": { \"Fn::GetAtt\": [\"JobFunction\", \"Arn\"] }", "\"Action\": \"lambda:InvokeFunction\",\n                  \"Resource\": { \"Fn::GetAtt\": [\"SinkFunction\", \"Arn\"] }"),
+        ("\"Principal\": { \"Service\": \"scheduler.amazonaws.com\" }", "\"Principal\": { \"Service\": \"lambda.amazonaws.com\" }"),
+        // Another role given a Lambda action.
+        ("\"Action\": [\"logs:CreateLogStream\", \"logs:PutLogEvents\"],\n                      \"Resource\": { \"Fn::Sub\": \"${JobLogGroup.Arn}\" }", "\"Action\": [\"logs:CreateLogStream\", \"lambda:InvokeFunction\"],\n                      \"Resource\": { \"Fn::Sub\": \"${JobLogGroup.Arn}\" }"),
+    ];
+    for (from, to) in mutants {
+        assert!(check_scheduler_role(&mutant(from, to)).is_err(), "not caught: {from} -> {to}");
+    }
+}
+
+#[test]
+fn the_job_role_reads_exactly_the_list_object() {
+    check_job_list_access(&template()).unwrap();
+    let object = "arn:${AWS::Partition}:s3:::${JobListBucket}/${JobListKey}";
+    let mutants = [
+        (object, "arn:${AWS::Partition}:s3:::${JobListBucket}/*".to_owned()),
+        (object, "arn:${AWS::Partition}:s3:::${JobListBucket}".to_owned()),
+        (object, "arn:${AWS::Partition}:s3:::*".to_owned()),
+        ("\"Action\": \"s3:GetObject\",\n                      \"Resource\"", "\"Action\": \"s3:Get*\",\n                      \"Resource\"".to_owned()),
+        ("\"Action\": \"s3:GetObject\",\n                      \"Resource\"", "\"Action\": [\"s3:GetObject\", \"s3:PutObject\"],\n                      \"Resource\"".to_owned()),
+        ("\"Fn::If\": [\n              \"HasJobList\",", "\"Fn::If\": [\n              \"HasJobUser\",".to_owned()),
+        ("{ \"Ref\": \"JobListKey\" }, \"\"", "{ \"Ref\": \"JobListKey\" }, \"-\"".to_owned()),
+        ("\"^[^\\\"\\\\\\\\*?]*$\"", "\"^[^\\\"\\\\\\\\]*$\"".to_owned()),
+    ];
+    for (from, to) in &mutants {
+        assert!(check_job_list_access(&mutant(from, to)).is_err(), "not caught: {from} -> {to}");
+    }
+}
+
+#[test]
+fn the_job_function_is_told_the_sinks_prefix() {
+    check_job_function(&template()).unwrap();
+    let mutants = [
+        ("\"JOB_SECRET_PREFIX\": { \"Fn::Sub\": \"setlist/${AWS::StackName}/tokens/\" }", "\"JOB_SECRET_PREFIX\": { \"Fn::Sub\": \"setlist/${AWS::StackName}/\" }"),
+        ("\"JOB_SECRET_PREFIX\"", "\"JOB_SECRET_ID\""),
+        ("\"Role\": { \"Fn::GetAtt\": [\"JobRole\", \"Arn\"] }", "\"Role\": { \"Fn::GetAtt\": [\"SinkRole\", \"Arn\"] }"),
+        ("\"Timeout\": 300,", "\"Timeout\": 900,"),
+        ("\"JOB_API_BASE\": \"https://api.spotify.com/v1\"", "\"JOB_API_BASE\": \"http://127.0.0.1:8090/v1\""),
+        ("\"JOB_CLIENT_ID\": { \"Ref\": \"SpotifyClientId\" }", "\"JOB_CLIENT_ID\": \"setlist-dev\""),
+    ];
+    for (from, to) in mutants {
+        assert!(check_job_function(&mutant(from, to)).is_err(), "not caught: {from} -> {to}");
+    }
+}
+
+#[test]
+fn dist_packages_what_the_template_deploys() {
+    let t = template();
+    let key_default = |param: &str| t.at(&["Parameters", param, "Default"]).str().to_owned();
+    let zips: Vec<&str> = LAMBDAS.iter().map(|l| l.zip).collect();
+    assert_eq!(zips, ["sink-lambda.zip", "job-lambda.zip"]);
+    for (function, param, lambda) in [("SinkFunction", "SinkCodeKey", &LAMBDAS[0]), ("JobFunction", "JobCodeKey", &LAMBDAS[1])] {
+        let code = resource(&t, function).unwrap().at(&["Properties", "Code"]);
+        assert_eq!(code.get("S3Key"), Some(&by_ref(param)), "{function}");
+        assert!(key_default(param).ends_with(&format!("/{}", lambda.zip)), "{param} defaults to the name dist writes");
+        // The binary exists in that package.
+        let dir = if lambda.package == "setlist-sink" { "crates/sink" } else { "crates/job" };
+        let manifest = std::fs::read_to_string(root().join(dir).join("Cargo.toml")).unwrap();
+        assert!(manifest.contains(&format!("name = \"{}\"", lambda.package)), "{dir} is {}", lambda.package);
+        assert!(root().join(dir).join("src/bin").join(format!("{}.rs", lambda.bin)).exists(), "{} in {dir}", lambda.bin);
+    }
+}
