@@ -55,12 +55,12 @@ fn main() -> ExitCode {
 /// reqwest, the AWS SDK's HTTP client and the sink compiled again at every switch between `cargo test` in a shell and
 /// `cargo xtask test`. Called first, while xtask has one thread.
 fn forget_cargo_run_env() {
-    let set_by_cargo_run = |k: &str| {
-        k.starts_with("CARGO_PKG_")
-            || ["CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE"]
-                .contains(&k)
-    };
-    let names: Vec<String> = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()).filter(|k| set_by_cargo_run(k)).collect();
+    const SET_BY_CARGO_RUN: &[&str] =
+        &["CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE"];
+    let names: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| k.starts_with("CARGO_PKG_") || SET_BY_CARGO_RUN.contains(&k.as_str()))
+        .collect();
     for name in names {
         std::env::remove_var(name);
     }

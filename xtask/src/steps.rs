@@ -234,7 +234,8 @@ mod tests {
     /// A compiler-artifact line as cargo 1.95 prints it (trimmed to the fields read).
     fn artifact(id: &str, kind: &str, name: &str, test: bool, file: &str, fresh: bool) -> String {
         format!(
-            "{{\"reason\":\"compiler-artifact\",\"package_id\":\"{id}\",\"target\":{{\"kind\":[\"{kind}\"],\"name\":\"{name}\"}},\
+            "{{\"reason\":\"compiler-artifact\",\"package_id\":\"{id}\",\
+             \"target\":{{\"kind\":[\"{kind}\"],\"name\":\"{name}\"}},\
              \"profile\":{{\"opt_level\":\"1\",\"debuginfo\":2,\"test\":{test}}},\"features\":[],\
              \"filenames\":[\"{TARGET}/{file}\"],\"executable\":null,\"fresh\":{fresh}}}"
         )
@@ -270,7 +271,8 @@ mod tests {
         let repeats = s.repeats();
         assert_eq!(repeats.len(), 1);
         let (unit, n) = repeats[0];
-        assert_eq!((unit.package.as_str(), unit.version.as_str(), unit.area.as_str(), n), ("aws-config", "1.13.0", "debug", 2));
+        let found = (unit.package.as_str(), unit.version.as_str(), unit.area.as_str(), n);
+        assert_eq!(found, ("aws-config", "1.13.0", "debug", 2));
         assert!(must_build_once(&unit.package));
         assert!(s.summary(false).contains("2x aws-config 1.13.0 (lib) in debug"));
     }
@@ -301,7 +303,7 @@ mod tests {
             artifact(sink, "lib", "setlist_sink", true, "debug/deps/setlist_sink-2", false),
             artifact(sink, "bin", "sink-local", false, "debug/sink-local", false),
             artifact(sink, "bin", "sink-lambda", false, "debug/sink-lambda", false),
-            artifact(sink, "custom-build", "build-script-build", false, "debug/build/setlist-sink-3/build-script-build", false),
+            artifact(sink, "custom-build", "build-script-build", false, "debug/build/sink-3/build-script-build", false),
         ]]);
         assert!(s.repeats().is_empty(), "{:?}", s.repeats());
         let areas: Vec<&str> = s.compiled.keys().map(|u| u.area.as_str()).collect();
@@ -336,11 +338,12 @@ mod tests {
 
     #[test]
     fn package_ids_of_every_form_give_name_and_version() {
-        let pv = |id| package_name_version(id).map(|(p, v)| format!("{p} {v}"));
-        assert_eq!(pv("registry+https://github.com/rust-lang/crates.io-index#aws-config@1.13.0").as_deref(), Some("aws-config 1.13.0"));
+        let pv = |id: &str| package_name_version(id).map(|(p, v)| format!("{p} {v}"));
+        let registry = "registry+https://github.com/rust-lang/crates.io-index";
+        assert_eq!(pv(&format!("{registry}#aws-config@1.13.0")).as_deref(), Some("aws-config 1.13.0"));
         assert_eq!(pv("path+file:///work/main/xtask#0.1.0").as_deref(), Some("xtask 0.1.0"));
         assert_eq!(pv("path+file:///work/main/crates/sink#setlist-sink@0.1.0").as_deref(), Some("setlist-sink 0.1.0"));
-        assert_eq!(pv("tokio 1.54.1 (registry+https://github.com/rust-lang/crates.io-index)").as_deref(), Some("tokio 1.54.1"));
+        assert_eq!(pv(&format!("tokio 1.54.1 ({registry})")).as_deref(), Some("tokio 1.54.1"));
     }
 
     /// Issue 17 in miniature, with a real Cargo: a dev-dependency adds a feature to a dependency, so building the
@@ -354,9 +357,13 @@ mod tests {
             ("Cargo.toml", "[workspace]\nmembers = [\"app\", \"aws-fixture\"]\nresolver = \"2\"\n"),
             (
                 "aws-fixture/Cargo.toml",
-                "[package]\nname = \"aws-fixture\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[features]\nextra = []\n",
+                "[package]\nname = \"aws-fixture\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+                 [features]\nextra = []\n",
             ),
-            ("aws-fixture/src/lib.rs", "pub fn answer() -> u8 {\n    if cfg!(feature = \"extra\") { 2 } else { 1 }\n}\n"),
+            (
+                "aws-fixture/src/lib.rs",
+                "pub fn answer() -> u8 {\n    if cfg!(feature = \"extra\") { 2 } else { 1 }\n}\n",
+            ),
             (
                 "app/Cargo.toml",
                 "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n\

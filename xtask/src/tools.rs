@@ -163,16 +163,18 @@ impl Installs {
         if !install.waiter.is_finished() {
             eprintln!("xtask: waiting for the install of {crate_name} (log: {})", install.log.display());
         }
-        let (status, took) = install.waiter.join().map_err(|_| format!("waiting for the install of {crate_name} panicked"))?;
+        let (status, took) =
+            install.waiter.join().map_err(|_| format!("waiting for the install of {crate_name} panicked"))?;
         let status = status.map_err(|e| format!("waiting for the install of {crate_name}: {e}"))?;
         self.done.push((format!("install {crate_name} (background)"), took));
         if status.success() {
             eprintln!("xtask: installed {crate_name} in {}", crate::steps::minutes(took));
             return Ok(());
         }
-        let log = std::fs::read_to_string(&install.log).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
-        Err(format!("installing {crate_name} failed ({status}); the end of {}:\n{}", install.log.display(), tail.join("\n")))
+        let text = std::fs::read_to_string(&install.log).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+        let log = install.log.display();
+        Err(format!("installing {crate_name} failed ({status}); the end of {log}:\n{}", tail.join("\n")))
     }
 
     pub(crate) fn wait_all(&mut self) -> Result<()> {
@@ -192,7 +194,8 @@ impl Drop for Installs {
     fn drop(&mut self) {
         for install in self.running.drain(..) {
             if !install.waiter.is_finished() {
-                eprintln!("xtask: letting the install of {} finish so that no later run compiles it again", install.crate_name);
+                let name = &install.crate_name;
+                eprintln!("xtask: letting the install of {name} finish so that no later run compiles it again");
             }
             let _ = install.waiter.join();
         }
