@@ -1,8 +1,8 @@
-import { test, expect, APIRequestContext, Page } from '@playwright/test';
+import { test, expect, Page } from '@playwright/test';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { STAND_IN, count, resetLog, signIn, standInLog } from './support';
+import { control, count, resetLog, signIn, standInLog } from './support';
 
 // A sink that is down for longer than an access token lives (three hours of simulated time) loses nothing: the
 // real sink, started by `cargo xtask test e2e` with its file store, ends holding the newest refresh token, with
@@ -12,10 +12,6 @@ import { STAND_IN, count, resetLog, signIn, standInLog } from './support';
 const STORE = process.env.SETLIST_SINK_STORE!;
 const HOUR = 3600;
 
-async function control(request: APIRequestContext, what: 'clock' | 'config', data: object) {
-  const r = await request.post(`${STAND_IN}/__control/${what}`, { data });
-  expect(r.ok(), `${what} ${JSON.stringify(data)}`).toBeTruthy();
-}
 
 test.afterEach(async ({ request }) => {
   await control(request, 'config', { rotate_refresh_tokens: false, access_token_lifetime_secs: 3600 });

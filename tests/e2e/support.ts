@@ -32,3 +32,9 @@ export async function signIn(page: Page, userId = 'alice.setlist') {
   await page.getByTestId('consent-agree').click();
   await page.waitForURL((u) => u.href.startsWith(APP) && !u.pathname.startsWith('/callback'));
 }
+
+/** Changes the stand-in through its control API: its clock (`offset_secs`, `advance_secs`) or its config. */
+export async function control(request: APIRequestContext, what: 'clock' | 'config', data: object) {
+  const r = await request.post(`${STAND_IN}/__control/${what}`, { data });
+  expect(r.ok(), `${what} ${JSON.stringify(data)}`).toBeTruthy();
+}

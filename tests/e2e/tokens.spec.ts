@@ -1,16 +1,11 @@
 import { test, expect, Page, APIRequestContext } from '@playwright/test';
-import { STAND_IN, StandInLog, count, resetLog, signIn, standInLog } from './support';
+import { StandInLog, control, count, resetLog, signIn, standInLog } from './support';
 
 // The token lifecycle across the tabs of one origin: N tabs whose access token lapses together make one token
 // request, with and without refresh-token rotation, and none of them is signed out by the race.
 
 const TABS = 10;
 const DAY = 24 * 60 * 60;
-
-async function control(request: APIRequestContext, what: 'clock' | 'config', data: object) {
-  const r = await request.post(`${STAND_IN}/__control/${what}`, { data });
-  expect(r.ok(), `${what} ${JSON.stringify(data)}`).toBeTruthy();
-}
 
 test.afterEach(async ({ request }) => {
   await control(request, 'config', { rotate_refresh_tokens: false, access_token_lifetime_secs: 3600 });
