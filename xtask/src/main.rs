@@ -18,7 +18,7 @@ commands:
   test    install what is missing and run every test (native, wasm in headless Chromium, Playwright)
   bench   measure bundle size, load, save cost, scrolling, first render; writes bench/results.md
   fuzz    run every fuzz target for 10 minutes each (--secs N to change); writes .setlist/fuzz/results.md
-  dist    build dist/site (release app, config.json template) and dist/sink-lambda.zip (docs/deploy.md)
+  dist    build dist/site (release app, config.json template) and dist/sink-lambda.zip and dist/job-lambda.zip (docs/deploy.md)
   setup   only install what is missing";
 
 fn main() -> ExitCode {
