@@ -66,13 +66,16 @@ test('create, add by search and by pasted links, reorder by keyboard and drag, r
   // Keyboard: first row down one place.
   await page.getByTestId('track-row').nth(0).focus();
   await page.keyboard.press('Alt+ArrowDown');
-  const afterKey = await rowNames(page);
-  expect(afterKey).toEqual([afterAdd[1], afterAdd[0], ...afterAdd.slice(2)]);
-  // Focus stays on the moved row, so the key can be pressed again.
+  const afterKey = [afterAdd[1], afterAdd[0], ...afterAdd.slice(2)];
+  await expect.poll(() => rowNames(page)).toEqual(afterKey);
+  // Focus stays on the moved row (restored on the next animation frame), so the key can be pressed again.
+  const rows = page.getByTestId('track-row');
+  await expect(rows.nth(1)).toBeFocused();
   await page.keyboard.press('Alt+ArrowDown');
-  expect(await rowNames(page)).toEqual([afterAdd[1], afterAdd[2], afterAdd[0], ...afterAdd.slice(3)]);
+  await expect.poll(() => rowNames(page)).toEqual([afterAdd[1], afterAdd[2], afterAdd[0], ...afterAdd.slice(3)]);
+  await expect(rows.nth(2)).toBeFocused();
   await page.keyboard.press('Alt+ArrowUp');
-  expect(await rowNames(page)).toEqual(afterKey);
+  await expect.poll(() => rowNames(page)).toEqual(afterKey);
 
   // Drag: the last row onto the first puts it first.
   await page.getByTestId('track-row').nth(4).dragTo(page.getByTestId('track-row').nth(0));
