@@ -108,7 +108,7 @@ pub async fn credentials(
     }
     match refresh(http, accounts, &record, now).await {
         Ok(push) => {
-            let written = write_back(store, &push, user, now).await?;
+            let written = write_back(store, &push, user, now, rejected.then_some(&record)).await?;
             Ok(Credentials { access_token: push.access_token, expires_at: push.expires_at, how: Obtained::Refreshed(written) })
         }
         Err(JobError::Refresh { error, .. }) if error.is_invalid_grant() => {
@@ -159,11 +159,48 @@ async fn refresh(http: &reqwest::Client, accounts: &Accounts, record: &StoredRec
     })
 }
 
-async fn write_back(store: &dyn SecretStore, push: &TokenPush, user: &str, now: u64) -> Result<WriteBack, JobError> {
+/// Writes refreshed tokens back by the sink's chain rule. After Spotify refused the stored access token
+/// (`refused` is the record that held it), the rule's "same refresh token, still fresh by the clock: unchanged"
+/// would keep a dead token; then the new one replaces it, but only over that same record (compare-and-swap).
+async fn write_back(
+    store: &dyn SecretStore,
+    push: &TokenPush,
+    user: &str,
+    now: u64,
+    refused: Option<&StoredRecord>,
+) -> Result<WriteBack, JobError> {
     match store_push(store, push, user, now, Policy::default()).await {
         Ok(Stored::Written { generation, .. }) => Ok(WriteBack::Written { generation }),
-        Ok(Stored::Unchanged { generation }) => Ok(WriteBack::Unchanged { generation }),
+        Ok(Stored::Unchanged { generation }) => match refused {
+            Some(refused) => replace_refused(store, refused, push, user, now).await,
+            None => Ok(WriteBack::Unchanged { generation }),
+        },
         Err(Error::Conflict { generation }) => Ok(WriteBack::KeptNewer { generation }),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn replace_refused(
+    store: &dyn SecretStore,
+    refused: &StoredRecord,
+    push: &TokenPush,
+    user: &str,
+    now: u64,
+) -> Result<WriteBack, JobError> {
+    let snapshot = store.read(user).await?;
+    let Some(current) = snapshot.record else { return Ok(WriteBack::KeptNewer { generation: 0 }) };
+    let still_refused = current.access_token.sha256_hex() == refused.access_token.sha256_hex()
+        && current.rt_sha256 == push.rt_sha256();
+    if !still_refused {
+        return Ok(WriteBack::KeptNewer { generation: current.generation });
+    }
+    let next = current.next(push, now);
+    match store.compare_and_swap(user, snapshot.version.as_deref(), &next).await {
+        Ok(()) => Ok(WriteBack::Written { generation: next.generation }),
+        Err(Error::StoreConflict) => {
+            let generation = store.read(user).await?.record.map_or(0, |r| r.generation);
+            Ok(WriteBack::KeptNewer { generation })
+        }
         Err(other) => Err(other.into()),
     }
 }

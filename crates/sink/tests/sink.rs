@@ -363,3 +363,38 @@ async fn pushes_built_by_the_app_side_are_what_the_sink_takes() {
     assert_eq!(stored.refresh_token.secret(), "rt-app-2");
     assert_eq!(stored.authorized_at, NOW, "the chain's sign-in time travels unchanged");
 }
+
+/// A job whose stored access token Spotify refused (a 401 with time left by the clock) refreshes, and the new
+/// access token replaces the dead one in the store even though the chain rule alone would answer `unchanged`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_refresh_after_a_401_replaces_the_refused_token() {
+    use setlist_sink::job::{credentials, Accounts, Obtained, WriteBack};
+    let stand_in = StandIn::new(Options::default());
+    let base = common::serve(setlist_stand_in::app(stand_in.clone())).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = file_store(&dir);
+    let h = Harness::with_api(Arc::clone(&store), FakeSpotify::start().await, &format!("{base}/v1"), &[ALICE]);
+    let now = u64::try_from(stand_in.now()).expect("after 1970");
+    h.clock.set(now);
+    let minted = stand_in.mint_tokens(ALICE, "playlist-read-private user-read-private").expect("seeded user");
+    let pushed = Push {
+        access_token: minted.access_token.clone(),
+        expires_at: now + minted.expires_in,
+        refresh_token: minted.refresh_token.clone().expect("refresh token"),
+        scope: minted.scope.clone(),
+        authorized_at: now,
+        prev_refresh_token: None,
+    };
+    assert_eq!(h.push(&pushed).await.status, StatusCode::OK);
+
+    let http = reqwest::Client::new();
+    let accounts = Accounts::new("setlist-dev", &base).expect("accounts");
+    let got = credentials(store.as_ref(), &http, &accounts, ALICE, now, true).await.expect("refreshed");
+    assert_eq!(got.how, Obtained::Refreshed(WriteBack::Written { generation: 2 }));
+    let stored = store.read(ALICE).await.expect("read").record.expect("record");
+    assert_eq!(stored.access_token.secret(), got.access_token.secret(), "the refused token is gone");
+    assert_eq!(stored.refresh_token.secret(), pushed.refresh_token, "same chain");
+    // Without a refusal, a fresh stored token is used as it is.
+    let again = credentials(store.as_ref(), &http, &accounts, ALICE, now, false).await.expect("stored");
+    assert_eq!(again.how, Obtained::Stored);
+}

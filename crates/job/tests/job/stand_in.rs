@@ -300,17 +300,18 @@ async fn a_401_mid_run_refreshes_once_and_finishes() {
     assert_eq!(report.token_refreshes, 1);
     assert_eq!(report.tokens.len(), 2, "{:?}", report.tokens);
     assert!(report.tokens[0].starts_with("alice.setlist's stored access token is good for"), "{:?}", report.tokens);
-    // By the job's clock the stored token had an hour left, so the sink's write policy keeps the record as it is
-    // (no write for a token that is not needed yet); the chain's refresh token is unchanged.
+    // By the job's clock the stored token had an hour left, so the chain rule alone would keep it; but Spotify
+    // refused it, so the refreshed token replaces it (same refresh token, one more generation).
     assert_eq!(
         report.tokens[1],
-        "refreshed for alice.setlist after Spotify refused the access token (401), the store kept generation 1"
+        "refreshed for alice.setlist after Spotify refused the access token (401), stored as generation 2"
     );
     assert_eq!(spotify.items(EVERYTHING).await, target);
     // The refused write went again once: one more write request than planned, each applied once.
     assert_eq!(spotify.writes().await, planned as u64 + 1, "{counts:?}");
     let (access, refresh, generation) = stored_secrets(store.as_ref()).await;
-    assert_eq!((generation, refresh.as_str()), (1, push.refresh_token.secret()));
+    assert_eq!((generation, refresh.as_str()), (2, push.refresh_token.secret()));
+    assert_ne!(access, push.access_token.secret(), "the refused access token was replaced");
     assert_no_secret(&format!("{report}{report:?}"), &[push.access_token.secret(), push.refresh_token.secret(), &access]);
 }
 
