@@ -1,5 +1,5 @@
 //! `setlist-job list`: who the stored credentials belong to and their playlists, with ids to publish to. What
-//! the sink's `job-list-playlists` example did, through the job's connection (the sink's binary can go).
+//! the sink's old `job-list-playlists` example did, through the job's connection.
 
 use std::fmt;
 

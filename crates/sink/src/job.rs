@@ -1,15 +1,17 @@
 //! What every server-side job does first: get a working access token for one user from the store. Refreshes with
 //! core's request and parser when the stored token is near its end or Spotify answered `401` to it, and writes the
 //! result back through the sink's own chain rule and compare-and-swap ([`store_push`]), so that a browser push and
-//! a job refresh racing each other keep the newest refresh token. When the current refresh token is refused
-//! (`invalid_grant`: revoked, or garbage stored by someone holding only an access token), the job tries the
-//! previous version (`AWSPREVIOUS`) once, and says so.
+//! a job refresh racing each other keep the newest refresh token. When the refresh token the job read is refused
+//! (`invalid_grant`), a newer head stored meanwhile (the app refreshed the same chain first under rotation, or
+//! signed in again) is tried once; when nothing newer is stored (revoked, or garbage stored by someone holding only
+//! an access token), the job tries the previous version (`AWSPREVIOUS`) once, and says so.
 
 use std::time::Duration;
 
 use setlist_core::{parse_token_response, refresh_request, AccessToken, AppConfig, TokenError, TokenPush};
 
 use crate::policy::Policy;
+use crate::record::Snapshot;
 use crate::store::{store_push, SecretStore, Stored};
 use crate::{Error, StoredRecord};
 
@@ -99,36 +101,74 @@ pub async fn credentials(
     now: u64,
     rejected: bool,
 ) -> Result<Credentials, JobError> {
-    let snapshot = store.read(user).await?;
-    let Some(record) = snapshot.record else {
-        return Err(JobError::NoRecord(user.to_owned()));
-    };
-    if !rejected && record.access_token_secs_left(now) >= REFRESH_WHEN_SECS_LEFT {
-        return Ok(Credentials { access_token: record.access_token, expires_at: record.expires_at, how: Obtained::Stored });
-    }
-    match refresh(http, accounts, &record, now).await {
-        Ok(push) => {
-            let written = write_back(store, &push, user, now, rejected.then_some(&record)).await?;
-            Ok(Credentials { access_token: push.access_token, expires_at: push.expires_at, how: Obtained::Refreshed(written) })
+    let mut snapshot = store.read(user).await?;
+    let mut rejected = rejected;
+    // Two rounds at most: the second only when the head moved while this job was refreshing (below).
+    for round in 0..2 {
+        let Some(record) = snapshot.record.clone() else {
+            return Err(JobError::NoRecord(user.to_owned()));
+        };
+        if !rejected && record.access_token_secs_left(now) >= REFRESH_WHEN_SECS_LEFT {
+            return Ok(Credentials { access_token: record.access_token, expires_at: record.expires_at, how: Obtained::Stored });
         }
-        Err(JobError::Refresh { error, .. }) if error.is_invalid_grant() => {
-            let previous = store.read_previous(user).await?;
-            let Some(previous) = previous.filter(|p| p.rt_sha256 != record.rt_sha256) else {
-                return Err(JobError::SignInAgain { user: user.to_owned(), previous: "there is no earlier one to try" });
-            };
-            let push = match refresh(http, accounts, &previous, now).await {
-                Ok(push) => push,
-                Err(JobError::Refresh { error, .. }) if error.is_invalid_grant() => {
-                    return Err(JobError::SignInAgain { user: user.to_owned(), previous: "so was the previous one" })
+        match refresh(http, accounts, &record, now).await {
+            Ok(push) => {
+                let written = write_back(store, &push, user, now, rejected.then_some(&record)).await?;
+                return Ok(Credentials {
+                    access_token: push.access_token,
+                    expires_at: push.expires_at,
+                    how: Obtained::Refreshed(written),
+                });
+            }
+            Err(JobError::Refresh { error, .. }) if error.is_invalid_grant() => {
+                // With rotation on, the app refreshing the same chain first consumes the refresh token this job
+                // read (and a new sign-in replaces it): the store then holds a newer head. That head is the
+                // newest refresh token there is; refusing ours says nothing against it, so it is tried first
+                // (once), before the previous version.
+                let current = store.read(user).await?;
+                let moved = current.record.as_ref().is_some_and(|head| head.rt_sha256 != record.rt_sha256);
+                if round == 0 && moved {
+                    tracing::info!(user, generation = record.generation, "the stored head moved while refreshing");
+                    // A 401 was about the access token the job held; the new head carries another one.
+                    rejected = rejected
+                        && current.record.as_ref().is_some_and(|head| {
+                            head.access_token.sha256_hex() == record.access_token.sha256_hex()
+                        });
+                    snapshot = current;
+                    continue;
                 }
-                Err(other) => return Err(other),
-            };
-            tracing::warn!(user, generation = record.generation, "current refresh token refused; the previous one works");
-            let written = restore(store, &snapshot.version, &record, &push, user, now).await?;
-            Ok(Credentials { access_token: push.access_token, expires_at: push.expires_at, how: Obtained::FellBack(written) })
+                return fall_back(store, http, accounts, user, now, &snapshot, &record).await;
+            }
+            Err(other) => return Err(other),
         }
-        Err(other) => Err(other),
     }
+    Err(JobError::SignInAgain { user: user.to_owned(), previous: "so was the newer one stored meanwhile" })
+}
+
+/// The current refresh token was refused and nothing newer is stored: the previous version (`AWSPREVIOUS`), once.
+async fn fall_back(
+    store: &dyn SecretStore,
+    http: &reqwest::Client,
+    accounts: &Accounts,
+    user: &str,
+    now: u64,
+    snapshot: &Snapshot,
+    record: &StoredRecord,
+) -> Result<Credentials, JobError> {
+    let previous = store.read_previous(user).await?;
+    let Some(previous) = previous.filter(|p| p.rt_sha256 != record.rt_sha256) else {
+        return Err(JobError::SignInAgain { user: user.to_owned(), previous: "there is no earlier one to try" });
+    };
+    let push = match refresh(http, accounts, &previous, now).await {
+        Ok(push) => push,
+        Err(JobError::Refresh { error, .. }) if error.is_invalid_grant() => {
+            return Err(JobError::SignInAgain { user: user.to_owned(), previous: "so was the previous one" })
+        }
+        Err(other) => return Err(other),
+    };
+    tracing::warn!(user, generation = record.generation, "current refresh token refused; the previous one works");
+    let written = restore(store, &snapshot.version, record, &push, user, now).await?;
+    Ok(Credentials { access_token: push.access_token, expires_at: push.expires_at, how: Obtained::FellBack(written) })
 }
 
 /// `POST {accounts}/api/token` with core's refresh request and parser, shaped as the push the app would have sent:

@@ -1,11 +1,9 @@
-//! The endpoint live against Secrets Manager as moto serves it, and the example job reading what was pushed. Each
+//! The endpoint live against Secrets Manager as moto serves it, and a job's token step reading what was pushed. Each
 //! test starts its own `moto_server` (it must be on PATH: these tests fail, never skip, without it).
 
 mod common;
 
-use std::process::Command;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::http::StatusCode;
 use common::moto::{Moto, VersionCounter};
@@ -204,11 +202,11 @@ async fn a_job_falls_back_to_the_previous_version_after_garbage() {
     assert!(!message.contains("garbage") && !message.contains(&real.refresh_token), "{message}");
 }
 
-/// The pushed secret is usable by a server-side job: the example job reads it from moto, refreshes it through the
-/// stand-in (the pushed access token claims under 5 minutes left), writes generation 2 back, and reaches the
-/// Web API with it.
+/// The pushed secret is usable by a server-side job: the job's token step reads it from moto, refreshes it through
+/// the stand-in (the pushed access token claims under 5 minutes left), writes generation 2 back, and reaches the
+/// Web API with it. (`setlist-job` end to end on moto: crates/job/tests/job/moto.rs.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_example_job_uses_the_pushed_secret() {
+async fn a_job_uses_the_pushed_secret() {
     let moto = Moto::start().await;
     let client = moto.client().await;
     let prefix = "setlist/job/";
@@ -244,81 +242,35 @@ async fn the_example_job_uses_the_pushed_secret() {
         answer.text
     );
 
-    let run_job = || {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_job-list-playlists"));
-        command
-            .args(["--user", ALICE])
-            .args(["--store", &format!("secretsmanager:{prefix}")])
-            .args(["--accounts-base", &base])
-            .args(["--api-base", &format!("{base}/v1")])
-            .args(["--client-id", "setlist-dev"])
-            .env_remove("AWS_PROFILE")
-            .envs(moto.env());
-        async move {
-            tokio::task::spawn_blocking(move || command.output())
-                .await
-                .expect("job task")
-                .expect("run job-list-playlists")
-        }
-    };
-    let output = tokio::time::timeout(Duration::from_secs(60), run_job())
+    // A job's first step, as `setlist-job` takes it: the pushed access token claims under 5 minutes left, so it
+    // refreshes through the stand-in and writes generation 2 back by the chain rule.
+    let http = reqwest::Client::new();
+    let accounts = Accounts::new("setlist-dev", &base).expect("accounts");
+    let got = credentials(store.as_ref(), &http, &accounts, ALICE, now, false).await.expect("credentials");
+    assert_eq!(got.how, Obtained::Refreshed(WriteBack::Written { generation: 2 }));
+    assert!(format!("{got:?}").find(&pushed.refresh_token).is_none(), "no token in a Debug print");
+    // The refreshed token reaches the Web API as Alice.
+    let me: serde_json::Value = http
+        .get(format!("{base}/v1/me"))
+        .bearer_auth(got.access_token.secret())
+        .send()
         .await
-        .expect("job finished in time");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let transcript = format!(
-        "status {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status
-    );
-    eprintln!("job-list-playlists, first run:\n{transcript}");
-    assert!(
-        stdout.contains("tokens: refreshed for alice.setlist, stored as generation 2"),
-        "{transcript}"
-    );
-    assert!(
-        stdout.contains("user: alice.setlist (Alice Fenwick)"),
-        "{transcript}"
-    );
-    if output.status.success() {
-        assert!(stdout.contains("playlists: "), "{transcript}");
-    } else {
-        // The stand-in has no playlist routes yet: the job must say so plainly.
-        assert!(
-            stderr.contains("/me/playlists answered 404"),
-            "{transcript}"
-        );
-    }
-    for secret in [&pushed.access_token, &pushed.refresh_token] {
-        assert!(
-            !stdout.contains(secret.as_str()) && !stderr.contains(secret.as_str()),
-            "{transcript}"
-        );
-    }
+        .expect("/v1/me")
+        .json()
+        .await
+        .expect("/v1/me JSON");
+    assert_eq!(me["id"], ALICE);
 
     // The job wrote back through the chain rule: same refresh token (no rotation), a new access token.
     let stored = store.read(ALICE).await.expect("read").record.expect("record");
     assert_eq!(stored.generation, 2);
     assert_eq!(stored.refresh_token.secret(), pushed.refresh_token);
     assert_ne!(stored.access_token.secret(), pushed.access_token);
+    assert_eq!(stored.access_token.secret(), got.access_token.secret());
     assert!(stored.access_token_secs_left(SystemClock.now()) > 3000);
 
-    // Run again: the stored token is fresh now, so no refresh and no write.
-    let output = tokio::time::timeout(Duration::from_secs(60), run_job())
-        .await
-        .expect("job finished in time");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        stdout.contains("tokens: alice.setlist's stored access token is good for"),
-        "{stdout}"
-    );
-    assert_eq!(
-        store
-            .read(ALICE)
-            .await
-            .expect("read")
-            .record
-            .expect("record")
-            .generation,
-        2
-    );
+    // Again: the stored token is fresh now, so no refresh and no write.
+    let got = credentials(store.as_ref(), &http, &accounts, ALICE, SystemClock.now(), false).await.expect("again");
+    assert_eq!(got.how, Obtained::Stored);
+    assert_eq!(store.read(ALICE).await.expect("read").record.expect("record").generation, 2);
 }

@@ -4,6 +4,7 @@
 
 mod lambda;
 mod moto;
+mod race;
 mod stand_in;
 
 use std::path::Path;
@@ -130,6 +131,23 @@ impl Spotify {
                 return uris;
             }
         }
+    }
+
+    /// A new, empty playlist of Alice's (`POST /v1/me/playlists`); its id.
+    pub(crate) async fn create_playlist(&self, name: &str) -> String {
+        let token = self.stand_in.mint_tokens(ALICE, SCOPES).expect("seeded user").access_token;
+        let created: Value = self
+            .http
+            .post(format!("{}/me/playlists", self.api_base()))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"name": name, "public": false}))
+            .send()
+            .await
+            .expect("create")
+            .json()
+            .await
+            .expect("created JSON");
+        created["id"].as_str().expect("id").to_owned()
     }
 
     /// A playlist's name, as Spotify holds it.

@@ -108,6 +108,33 @@ async fn two_tracks_apart_cost_at_most_two_writes_through_the_cli() {
     assert_no_secret(&text, &[push.access_token.secret(), push.refresh_token.secret(), &access, &refresh]);
 }
 
+/// A new, empty playlist gets this week's setlist of 250 (one song played twice): appends in order, as many as
+/// the planner says (three, 100 at a time), and the read-back verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onto_an_empty_playlist() {
+    let spotify = Spotify::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = file_store(dir.path(), &spotify.sign_in(3600)).await;
+    let playlist = spotify.create_playlist("Friday setlist").await;
+    let mut target: Vec<String> = spotify.items(EVERYTHING).await.into_iter().take(249).collect();
+    target.push(target[0].clone());
+    let planned = plan(&[], &track_uris(&target)).expect("plan").len();
+    assert_eq!(planned, 3, "250 appends, 100 per call");
+    spotify.reset_log().await;
+
+    let mut connection = spotify.connect(store, spotify.http_transport());
+    let report = publish(&mut connection, PublishSpec::new(request(&playlist, &target)).expect("spec"))
+        .await
+        .expect("published");
+    eprintln!("{report}");
+    assert_eq!((report.items_before, report.items_after, report.tracks_added), (0, 250, 250));
+    assert_eq!((report.write_calls, report.planned_write_calls, report.verified), (planned, planned, Some(true)));
+    let counts = spotify.counts().await;
+    assert_eq!(counts["POST /v1/playlists/{playlist_id}/items"], 3, "{counts:?}");
+    assert_eq!(spotify.writes().await, 3, "{counts:?}");
+    assert_eq!(spotify.items(&playlist).await, target);
+}
+
 /// Everything, Ever reversed: no move plan beats a replace, so 100 writes (a PUT of 100, 99 appends), and the
 /// 10,000 items read back in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
