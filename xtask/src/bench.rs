@@ -80,6 +80,14 @@ fn native_rows(rows: &mut Vec<Value>, sink: &Path, ports: &Ports) -> Result<()> 
     )
     .ok_or("the plan_corpus example failed")?;
     rows.extend(out.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()));
+    // The job's publish against a blind replace, on an in-process stand-in (same profile as the services).
+    let out = output(
+        Command::new(cargo())
+            .args(["run", "--quiet", "--profile", "native", "--package", "setlist-job", "--example", "publish_bench"])
+            .current_dir(root()),
+    )
+    .ok_or("the publish_bench example failed")?;
+    rows.extend(out.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()));
     rows.extend(criterion()?);
     let sink_out = output(
         Command::new("python3")
@@ -448,6 +456,28 @@ fn render(runs: &[Vec<Value>]) -> String {
         target: String::new(),
         met: None,
     });
+    for (case, what) in [
+        ("chart-100", "a 100-track weekly chart, 10 changes"),
+        ("playlist-10000", "10 changes on a 10,000-item playlist"),
+    ] {
+        let v = pick("publish", &|v| v["case"] == case);
+        let calls = |k: &str| nums(&v, k).first().map_or("?".to_owned(), |n| format!("{n}"));
+        lines.push(Line {
+            what: format!(
+                "setlist-job publish: {what}, 50 ms latency ({} requests, {} writes; replace: {} requests, {} writes)",
+                calls("requests"),
+                calls("writes"),
+                calls("replace_requests"),
+                calls("replace_writes")
+            ),
+            ours: nums(&v, "ms"),
+            base: nums(&v, "replace_ms"),
+            unit: " ms",
+            baseline: "a blind replace of everything (PUT 100, POST the rest; no read, no check)",
+            target: String::new(),
+            met: None,
+        });
+    }
     let init = nums(&pick("lambda_init", &|_| true), "ms");
     lines.push(Line {
         what: "Lambda bootstrap init (spawn to first Runtime API poll, release)".into(),
