@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::TrackUri;
 use crate::model::Op;
-use crate::planner::{plan, PlanError};
+use crate::planner::{plan, replace_plan, PlanError};
 use crate::playlist::{DetailsChange, PlaylistEntry, PlaylistSummary};
 
 /// Undo steps kept; older ones are dropped, so a long session on a 10,000-item playlist stays bounded.
@@ -77,6 +77,11 @@ enum Field {
 /// Local files and entries without a usable URI: movable only.
 fn pinned(entry: &PlaylistEntry) -> bool {
     entry.is_local || entry.uri.as_ref().is_none_or(TrackUri::is_local)
+}
+
+/// An entry Spotify listed without an item: it no longer has the track.
+fn gone(entry: &PlaylistEntry) -> bool {
+    entry.uri.is_none() && !entry.is_local
 }
 
 /// The local copy being edited, with the version it started from. See the [module documentation](self).
@@ -261,9 +266,20 @@ impl Editor {
             .collect()
     }
 
-    /// The item calls that save the list (empty when it is unchanged).
+    /// The item calls that save the list (empty when it is unchanged). After [`Editor::remove_gone`] took out
+    /// entries Spotify no longer has, only a replace of the whole list removes them: then that is the plan.
     pub fn plan(&self) -> Result<Vec<Op>, PlanError> {
-        plan(&self.base_uris(), &self.target_uris())
+        let target = self.target_uris();
+        if self.removed_gone() {
+            return Ok(replace_plan(&target));
+        }
+        plan(&self.base_uris(), &target)
+    }
+
+    /// Whether a row of the base that Spotify listed without an item is no longer in the list.
+    fn removed_gone(&self) -> bool {
+        let kept: HashSet<u64> = self.rows.iter().map(|r| r.key).collect();
+        self.base.keys.iter().any(|key| !kept.contains(key) && self.entries.get(key).is_some_and(gone))
     }
 
     /// The details call that saves the details (empty when they are unchanged).
@@ -305,6 +321,24 @@ impl Editor {
     pub fn remove(&mut self, keys: &[u64]) -> usize {
         let keys: HashSet<u64> = keys.iter().copied().collect();
         let doomed = |r: &Row| keys.contains(&r.key) && !pinned(&r.entry);
+        if !self.rows.iter().any(doomed) {
+            return 0;
+        }
+        self.record();
+        let before = self.rows.len();
+        self.rows.retain(|r| !doomed(r));
+        before - self.rows.len()
+    }
+
+    /// Removes rows Spotify listed without an item (it no longer has the track; see [`Editor::is_pinned`]).
+    /// Only a replace of the whole list removes such entries through the Web API, and a replace would drop
+    /// local files, so nothing is removed (0) while the list holds a local file. Other keys are ignored.
+    pub fn remove_gone(&mut self, keys: &[u64]) -> usize {
+        if self.rows.iter().any(|r| pinned(&r.entry) && !gone(&r.entry)) {
+            return 0;
+        }
+        let keys: HashSet<u64> = keys.iter().copied().collect();
+        let doomed = |r: &Row| keys.contains(&r.key) && gone(&r.entry);
         if !self.rows.iter().any(doomed) {
             return 0;
         }

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod config;
+pub mod curate;
 pub mod editor;
 pub mod error;
 pub mod ids;
@@ -27,7 +28,7 @@ pub use config::{stored_account_hash, AppConfig};
 pub use error::{parse_api_error, ApiError, CoreError};
 pub use ids::{parse_uri_list, IdError, ItemKind, PlaylistId, SnapshotId, TrackUri, UserId};
 pub use model::{apply, apply_all, ModelError, Op, MAX_URIS_PER_CALL};
-pub use planner::{plan, replace_cost, PlanError};
+pub use planner::{plan, replace_cost, replace_plan, PlanError};
 pub use editor::{Editor, Meta, Row, UNDO_DEPTH};
 pub use playlist::{
     add_items_request, change_details_request, create_playlist_request, items_request,

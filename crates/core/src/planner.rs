@@ -72,8 +72,8 @@ pub fn plan(base: &[TrackUri], target: &[TrackUri]) -> Result<Vec<Op>, PlanError
     Ok(best.build(&interned, target))
 }
 
-/// The calls of a wholesale replace.
-fn replace_plan(target: &[TrackUri]) -> Vec<Op> {
+/// The calls of a wholesale replace: a `PUT` of the first 100, then appends of 100.
+pub fn replace_plan(target: &[TrackUri]) -> Vec<Op> {
     let first = target.len().min(MAX_URIS_PER_CALL);
     let mut ops = vec![Op::Replace {
         uris: target[..first].to_vec(),

@@ -31,8 +31,12 @@ pub const PLAYLIST_FIELDS: &str =
 pub const SNAPSHOT_FIELDS: &str = "snapshot_id";
 
 /// `fields` for [`items_request`]: what the editor shows for each entry, for tracks and episodes.
-pub const ITEMS_FIELDS: &str = "items(added_at,is_local,item(type,uri,name,duration_ms,explicit,\
-images,artists(name),album(name,images),show(name))),total,limit,offset";
+/// ISRC, popularity, release date, playability and who added it are what the curation tools
+/// ([`crate::curate`]) need: same-recording duplicates, "keep the most popular", sorting by release date,
+/// removing what is unavailable.
+pub const ITEMS_FIELDS: &str = "items(added_at,added_by(id),is_local,item(type,uri,name,duration_ms,explicit,\
+is_playable,popularity,external_ids(isrc),images,artists(name),album(name,release_date,images),show(name))),\
+total,limit,offset";
 
 /// Why a request could not be built. Nothing was sent.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -645,6 +649,23 @@ pub struct PlaylistEntry {
     pub added_at: Option<String>,
     /// The smallest cover image, for a thumbnail.
     pub image: Option<Image>,
+    /// The recording's ISRC (`external_ids.isrc`), when known: the same recording on another release has
+    /// another URI but the same ISRC.
+    #[serde(default)]
+    pub isrc: Option<String>,
+    /// The album's release date as Spotify gives it (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`), when known.
+    #[serde(default)]
+    pub release_date: Option<String>,
+    /// Spotify's popularity, 0 to 100, when known.
+    #[serde(default)]
+    pub popularity: Option<u8>,
+    /// `false` when Spotify says the item cannot be played (it says so only when asked with a market);
+    /// `None` when it did not say.
+    #[serde(default)]
+    pub playable: Option<bool>,
+    /// The id of the user who added it, when known.
+    #[serde(default)]
+    pub added_by: Option<String>,
 }
 
 impl PlaylistEntry {
@@ -661,6 +682,11 @@ impl PlaylistEntry {
             explicit: false,
             added_at: None,
             image: None,
+            isrc: None,
+            release_date: None,
+            popularity: None,
+            playable: None,
+            added_by: None,
         }
     }
 }
@@ -698,6 +724,11 @@ impl From<Track> for PlaylistEntry {
             explicit: track.explicit,
             added_at: None,
             image: track.image,
+            isrc: None,
+            release_date: None,
+            popularity: None,
+            playable: None,
+            added_by: None,
         }
     }
 }
@@ -864,6 +895,17 @@ fn entry(value: &Value) -> PlaylistEntry {
             .and_then(smallest_image)
             .or_else(|| item.and_then(smallest_image))
             .or_else(|| show.and_then(smallest_image)),
+        isrc: item
+            .and_then(|item| object(item, "external_ids"))
+            .and_then(|ids| string(ids, "isrc"))
+            .filter(|isrc| !isrc.trim().is_empty()),
+        release_date: album.and_then(|album| string(album, "release_date")),
+        popularity: item
+            .and_then(|item| uint(item, "popularity"))
+            .and_then(|n| u8::try_from(n).ok())
+            .filter(|n| *n <= 100),
+        playable: item.and_then(|item| boolean(item, "is_playable")),
+        added_by: object(value, "added_by").and_then(|user| string(user, "id")),
     }
 }
 
