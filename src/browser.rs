@@ -153,6 +153,40 @@ pub fn focus_selector(selector: &str) {
     }
 }
 
+/// Offers `text` as a file named `filename` to download (a playlist export). Returns whether the browser took it.
+pub fn download(filename: &str, mime: &str, text: &str) -> bool {
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return false };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return false };
+    let document = window().and_then(|w| w.document());
+    let anchor = document
+        .and_then(|d| d.create_element("a").ok())
+        .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+    let Some(anchor) = anchor else { return false };
+    anchor.set_href(&url);
+    anchor.set_download(filename);
+    anchor.click();
+    // The click has started the download; the object URL can go once this task ends.
+    set_timeout_ms(0, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    true
+}
+
+/// The name and text of the file chosen in a file input, read in full; an error sentence when there is none, it
+/// is larger than `max_bytes`, or it cannot be read as text.
+pub async fn read_chosen_file(input: &web_sys::HtmlInputElement, max_bytes: usize) -> Result<(String, String), String> {
+    let file = input.files().and_then(|files| files.get(0)).ok_or("choose a file first")?;
+    if file.size() > max_bytes as f64 {
+        return Err(format!("{} is larger than {} MB", file.name(), max_bytes / (1024 * 1024)));
+    }
+    let text = JsFuture::from(file.text()).await.map_err(|_| format!("{} could not be read", file.name()))?;
+    let text = text.as_string().ok_or_else(|| format!("{} is not text", file.name()))?;
+    Ok((file.name(), text))
+}
+
 // Cross-tab coordination: Web Locks, BroadcastChannel, timers.
 
 /// Calls `f` once after `ms` milliseconds.

@@ -6,13 +6,24 @@ use leptos_router::hooks::use_params_map;
 use setlist_core::editor::{Editor, Meta};
 
 use crate::components::error::ErrorPanel;
+use crate::components::tools::Tools;
 use crate::data::{self, Loaded, SaveProgress, SearchHit};
 use crate::use_session;
 
 /// Row height in pixels; the virtual list positions rows by index × this (keep in sync with `.row` in CSS).
-const ROW_H: f64 = 56.0;
+/// Whole pixels: positions are formatted as integers.
+const ROW_H: usize = 56;
+const ROW_PX: i32 = ROW_H as i32;
 /// Rows rendered above and below the visible window, so fast scrolling shows no blank gap.
 const OVERSCAN: usize = 8;
+
+/// A panel of the playlist page that opens on demand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Panel {
+    Details,
+    Add,
+    Tools,
+}
 
 /// What the page is doing with the playlist.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +48,10 @@ pub fn PlaylistPage() -> impl IntoView {
     let editor = RwSignal::new(None::<Editor>);
     let selected = RwSignal::new(HashSet::<u64>::new());
     let notice = RwSignal::new(None::<String>);
+    let filter = RwSignal::new(String::new());
+    // Which panel is open besides the list: on a phone the list comes first and each panel is one tap away; on a
+    // wide screen the details and add panels are always shown and only the tools open and close.
+    let panel = RwSignal::new(None::<Panel>);
 
     let load = move |keep_edits: bool| {
         let id = id();
@@ -94,7 +109,10 @@ pub fn PlaylistPage() -> impl IntoView {
     let read_only = Memo::new(move |_| loaded.with(|l| l.as_ref().and_then(|l| l.read_only.clone())));
 
     view! {
-        <section class="editor" data-testid="playlist-page">
+        <section class="editor" data-testid="playlist-page"
+            class:show-details=move || panel.get() == Some(Panel::Details)
+            class:show-add=move || panel.get() == Some(Panel::Add)
+            class:show-tools=move || panel.get() == Some(Panel::Tools)>
             <a class="back" href="/">"← Your playlists"</a>
             {move || match phase.get() {
                 Phase::Loading { done, total } => view! {
@@ -121,12 +139,15 @@ pub fn PlaylistPage() -> impl IntoView {
                         <button class="button" on:click=move |_| load(false)>"Reload and discard my edits"</button>
                     </div>
                 })}
-                <Toolbar editor=editor selected=selected dirty=dirty phase=phase read_only=read_only on_save=save/>
+                <Toolbar editor=editor selected=selected dirty=dirty phase=phase read_only=read_only on_save=save panel=panel filter=filter/>
                 {move || notice.get().map(|n| view! { <p class="notice" role="status" data-testid="notice">{n}</p> })}
                 <Show when=move || read_only.get().is_none()>
                     <AddPanel editor=editor/>
                 </Show>
-                <TrackList editor=editor selected=selected read_only=read_only/>
+                <Show when=move || panel.get() == Some(Panel::Tools)>
+                    <Tools editor=editor selected=selected loaded=loaded read_only=read_only notice=notice/>
+                </Show>
+                <TrackList editor=editor selected=selected read_only=read_only filter=filter/>
             </Show>
         </section>
     }
@@ -182,12 +203,26 @@ fn Toolbar(
     phase: RwSignal<Phase>,
     read_only: Memo<Option<String>>,
     on_save: impl Fn(leptos::ev::MouseEvent) + 'static,
+    panel: RwSignal<Option<Panel>>,
+    filter: RwSignal<String>,
 ) -> impl IntoView {
     let can = move |f: fn(&Editor) -> bool| editor.with(|e| e.as_ref().is_some_and(f));
     let count = move || editor.with(|e| e.as_ref().map_or(0, Editor::len));
+    let toggle = move |p: Panel| panel.update(|open| *open = if *open == Some(p) { None } else { Some(p) });
+    let pressed = move |p: Panel| move || (panel.get() == Some(p)).to_string();
+    let shown = move || {
+        let q = filter.get();
+        editor.with(|e| e.as_ref().map(|e| setlist_core::curate::filtered_keys(e.rows(), &q)).unwrap_or_default())
+    };
     view! {
         <div class="toolbar" role="toolbar" aria-label="Edit playlist">
             <span class="count" data-testid="item-count">{move || format!("{} items", count())}</span>
+            <button class="button small phone-only" data-testid="toggle-details" aria-pressed=pressed(Panel::Details)
+                on:click=move |_| toggle(Panel::Details)>"Details"</button>
+            <button class="button small phone-only" data-testid="toggle-add" aria-pressed=pressed(Panel::Add)
+                disabled=move || read_only.get().is_some() on:click=move |_| toggle(Panel::Add)>"Add"</button>
+            <button class="button small" data-testid="toggle-tools" aria-pressed=pressed(Panel::Tools)
+                on:click=move |_| toggle(Panel::Tools)>"Tools"</button>
             <button class="button" data-testid="undo" disabled=move || !can(Editor::can_undo)
                 on:click=move |_| editor.update(|e| { if let Some(e) = e { e.undo(); } })>"Undo"</button>
             <button class="button" data-testid="redo" disabled=move || !can(Editor::can_redo)
@@ -200,6 +235,13 @@ fn Toolbar(
                 }>
                 {move || match selected.with(HashSet::len) { 0 => "Remove".to_owned(), n => format!("Remove {n}") }}
             </button>
+            <input type="search" class="filter" data-testid="filter-input" placeholder="Filter by title, artist, album"
+                aria-label="Filter the list" prop:value=move || filter.get() on:input=move |ev| filter.set(event_target_value(&ev))/>
+            {move || (!filter.with(|f| f.trim().is_empty())).then(|| view! {
+                <span class="count" data-testid="filter-count">{move || format!("{} shown", shown().len())}</span>
+                <button class="button small" data-testid="select-shown"
+                    on:click=move |_| selected.set(shown().into_iter().collect())>"Select shown"</button>
+            })}
             <span class="spacer"></span>
             {move || match phase.get() {
                 Phase::Saving { done, total } => view! {
@@ -306,20 +348,55 @@ fn AddPanel(editor: RwSignal<Option<Editor>>) -> impl IntoView {
     }
 }
 
-/// The virtualized list: only the rows in view (plus a few) are in the DOM, so 10,000 items scroll smoothly.
+/// The virtualized list: only the rows in view (plus a few) are in the DOM, so 10,000 items scroll smoothly. With a
+/// filter, only the matching rows are listed (numbered by their place in the playlist); keyboard moves, drops and
+/// removals act on what is shown.
 #[component]
-fn TrackList(editor: RwSignal<Option<Editor>>, selected: RwSignal<HashSet<u64>>, read_only: Memo<Option<String>>) -> impl IntoView {
-    let scroll_top = RwSignal::new(0.0f64);
-    let viewport = RwSignal::new(640.0f64);
+fn TrackList(
+    editor: RwSignal<Option<Editor>>,
+    selected: RwSignal<HashSet<u64>>,
+    read_only: Memo<Option<String>>,
+    filter: RwSignal<String>,
+) -> impl IntoView {
+    let scroll_top = RwSignal::new(0i32);
+    let viewport = RwSignal::new(640i32);
     let focus_key = RwSignal::new(None::<u64>);
     let drag_key = RwSignal::new(None::<u64>);
     let list_ref = NodeRef::<leptos::html::Div>::new();
-    let len = Memo::new(move |_| editor.with(|e| e.as_ref().map_or(0, Editor::len)));
+    // The rows shown, as indices into the editor's rows; `None` while no filter is typed (every row, no vector).
+    let shown = Memo::new(move |_| {
+        let q = filter.get();
+        if q.trim().is_empty() {
+            return None;
+        }
+        let terms: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
+        editor.with(|e| {
+            e.as_ref().map(|e| {
+                e.rows()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| {
+                        let en = &r.entry;
+                        let hay = format!("{}\n{}\n{}", en.name, en.artists, en.album).to_lowercase();
+                        terms.iter().all(|t| hay.contains(t.as_str()))
+                    })
+                    .map(|(i, _)| i)
+                    .collect::<Vec<usize>>()
+            })
+        })
+    });
+    let len = Memo::new(move |_| match shown.with(|s| s.as_ref().map(Vec::len)) {
+        Some(n) => n,
+        None => editor.with(|e| e.as_ref().map_or(0, Editor::len)),
+    });
+    // The editor index of the row shown at `p`.
+    let index_at = move |p: usize| shown.with_untracked(|s| s.as_ref().map_or(Some(p), |s| s.get(p).copied()));
 
     let window = Memo::new(move |_| {
         let n = len.get();
-        let first = (scroll_top.get() / ROW_H).floor() as usize;
-        let visible = (viewport.get() / ROW_H).ceil() as usize + 1;
+        let row = ROW_PX;
+        let first = usize::try_from(scroll_top.get().max(0) / row).unwrap_or(0);
+        let visible = usize::try_from(viewport.get().max(0) / row).unwrap_or(0) + 2;
         (first.saturating_sub(OVERSCAN).min(n), (first + visible + OVERSCAN).min(n))
     });
     let read_only_now = move || read_only.get_untracked().is_some();
@@ -333,48 +410,61 @@ fn TrackList(editor: RwSignal<Option<Editor>>, selected: RwSignal<HashSet<u64>>,
         });
     };
     let index_of = move |key: u64| editor.with_untracked(|e| e.as_ref().and_then(|e| e.index_of(key)));
+    let key_at = move |i: usize| editor.with_untracked(|e| e.as_ref().and_then(|e| e.key_at(i)));
+    // Where the row with `key` is shown, if it is.
+    let shown_at = move |key: u64| {
+        let i = index_of(key)?;
+        shown.with_untracked(|s| match s {
+            None => Some(i),
+            Some(s) => s.binary_search(&i).ok(),
+        })
+    };
     let refocus = move |key: u64| {
         focus_key.set(Some(key));
-        let Some(i) = index_of(key) else { return };
+        let Some(p) = shown_at(key) else { return };
         if let Some(el) = list_ref.get_untracked() {
-            let top = i as f64 * ROW_H;
-            let (st, vh) = (el.scroll_top() as f64, el.client_height() as f64);
+            let row = ROW_PX;
+            let top = i32::try_from(p).unwrap_or(i32::MAX / 2).saturating_mul(row);
+            let (st, vh) = (el.scroll_top(), el.client_height());
             if top < st {
-                el.set_scroll_top(top as i32);
-            } else if top + ROW_H > st + vh {
-                el.set_scroll_top((top + ROW_H - vh) as i32);
+                el.set_scroll_top(top);
+            } else if top + row > st + vh {
+                el.set_scroll_top(top + row - vh);
             }
         }
         request_animation_frame(move || crate::browser::focus_selector(&format!("[data-key=\"{key}\"]")));
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent, key: u64| {
-        let Some(i) = index_of(key) else { return };
+        let Some(p) = shown_at(key) else { return };
         let n = len.get_untracked();
-        let target_key = |j: usize| editor.with_untracked(|e| e.as_ref().and_then(|e| e.key_at(j)));
+        let key_shown_at = |q: usize| index_at(q).and_then(key_at);
         match ev.key().as_str() {
             "ArrowDown" | "ArrowUp" if ev.alt_key() && !read_only_now() => {
                 ev.prevent_default();
                 let keys = moving_keys(selected, key);
-                if ev.key() == "ArrowDown" && i + 1 < n {
-                    let last = keys.iter().filter_map(|k| index_of(*k)).max().unwrap_or(i);
-                    if last + 1 < n {
-                        move_keys(keys, last + 2);
+                let places: Vec<usize> = keys.iter().filter_map(|k| shown_at(*k)).collect();
+                if ev.key() == "ArrowDown" {
+                    // After the shown row below the last moving one.
+                    let last = places.iter().copied().max().unwrap_or(p);
+                    if let Some(below) = key_shown_at(last + 1).and_then(index_of) {
+                        move_keys(keys, below + 1);
                     }
-                } else if ev.key() == "ArrowUp" && i > 0 {
-                    let first = keys.iter().filter_map(|k| index_of(*k)).min().unwrap_or(i);
-                    if first > 0 {
-                        move_keys(keys, first - 1);
+                } else {
+                    // Before the shown row above the first moving one.
+                    let first = places.iter().copied().min().unwrap_or(p);
+                    if let Some(above) = first.checked_sub(1).and_then(key_shown_at).and_then(index_of) {
+                        move_keys(keys, above);
                     }
                 }
                 refocus(key);
             }
-            "ArrowDown" if i + 1 < n => {
+            "ArrowDown" if p + 1 < n => {
                 ev.prevent_default();
-                if let Some(k) = target_key(i + 1) { refocus(k) }
+                if let Some(k) = key_shown_at(p + 1) { refocus(k) }
             }
-            "ArrowUp" if i > 0 => {
+            "ArrowUp" if p > 0 => {
                 ev.prevent_default();
-                if let Some(k) = target_key(i - 1) { refocus(k) }
+                if let Some(k) = key_shown_at(p - 1) { refocus(k) }
             }
             " " => {
                 ev.prevent_default();
@@ -385,8 +475,10 @@ fn TrackList(editor: RwSignal<Option<Editor>>, selected: RwSignal<HashSet<u64>>,
                 let keys = moving_keys(selected, key);
                 editor.update(|e| { if let Some(e) = e { e.remove(&keys); } });
                 selected.set(HashSet::new());
-                let next = target_key(i.min(n.saturating_sub(keys.len() + 1)));
-                if let Some(k) = next { refocus(k) }
+                let left = len.get_untracked();
+                if left > 0 {
+                    if let Some(k) = key_shown_at(p.min(left - 1)) { refocus(k) }
+                }
             }
             _ => {}
         }
@@ -398,35 +490,44 @@ fn TrackList(editor: RwSignal<Option<Editor>>, selected: RwSignal<HashSet<u64>>,
             aria-describedby="list-help" data-testid="track-list" tabindex="-1"
             on:scroll=move |ev| {
                 let el = event_target::<web_sys::Element>(&ev);
-                scroll_top.set(el.scroll_top() as f64);
-                viewport.set(el.client_height() as f64);
+                scroll_top.set(el.scroll_top());
+                viewport.set(el.client_height());
             }>
-            <div class="vlist-inner" style:height=move || format!("{}px", len.get() as f64 * ROW_H)>
+            {move || (len.get() == 0 && shown.with(Option::is_some)).then(|| view! {
+                <p class="empty filter-empty" data-testid="filter-empty">"No items match the filter."</p>
+            })}
+            <div class="vlist-inner" style:height=move || format!("{}px", len.get() * ROW_H)>
                 // Keyed by (row, position, name): scrolling creates only the rows that come into view and drops the ones
                 // that leave; the rest of the window stays in the DOM untouched.
                 <For
-                    // Per scroll frame only (position, key, name hash) of the window is built; an entry is cloned
-                    // only for the few rows that come into view.
+                    // Per scroll frame only (shown position, playlist position, key, name hash) of the window is built;
+                    // an entry is cloned only for the few rows that come into view.
                     each=move || {
                         let (start, end) = window.get();
+                        shown.track();
                         editor.with(|e| e.as_ref().map(|e| {
-                            e.rows()[start..end].iter().enumerate().map(|(o, r)| (start + o, r.key, name_hash(&r.entry.name))).collect::<Vec<(usize, u64, u64)>>()
+                            (start..end).filter_map(|p| {
+                                let i = index_at(p)?;
+                                let r = e.rows().get(i)?;
+                                Some((p, i, r.key, name_hash(&r.entry.name)))
+                            }).collect::<Vec<(usize, usize, u64, u64)>>()
                         }).unwrap_or_default())
                     }
                     // The name too: a reloaded editor reuses row keys, and pasted rows get their names after a save.
                     key=|row| *row
-                    children=move |(i, key, _)| {
+                    children=move |(p, i, key, _)| {
                         // Called while `each` runs, so the row is there; an empty row if the editor went away meanwhile.
                         let Some(entry) = editor.with_untracked(|e| e.as_ref().and_then(|e| e.rows().get(i).map(|r| r.entry.clone()))) else {
                             return view! { <div class="row" data-index=i.to_string()></div> }.into_any();
                         };
                         let is_sel = move || selected.with(|s| s.contains(&key));
+                        let art = entry.image.as_ref().map(|img| img.url.clone());
                         view! {
                             <div class="row" role="option" data-testid="track-row" data-key=key.to_string() data-index=i.to_string()
                                 aria-selected=move || is_sel().to_string()
                                 class:selected=is_sel
-                                tabindex=move || if focus_key.get() == Some(key) || (focus_key.get().is_none() && i == 0) { "0" } else { "-1" }
-                                style:transform=format!("translateY({}px)", i as f64 * ROW_H)
+                                tabindex=move || if focus_key.get() == Some(key) || (focus_key.get().is_none() && p == 0) { "0" } else { "-1" }
+                                style:transform=format!("translateY({}px)", p * ROW_H)
                                 draggable=move || if read_only.get().is_some() { "false" } else { "true" }
                                 on:focus=move |_| focus_key.set(Some(key))
                                 on:keydown=move |ev| on_key(ev, key)
@@ -451,6 +552,10 @@ fn TrackList(editor: RwSignal<Option<Editor>>, selected: RwSignal<HashSet<u64>>,
                                     prop:checked=is_sel
                                     on:change=move |_| selected.update(|s| { if !s.remove(&key) { s.insert(key); } })/>
                                 <span class="num">{i + 1}</span>
+                                {match art {
+                                    Some(src) => view! { <img class="art" src=src alt="" width="40" height="40" loading="lazy" decoding="async"/> }.into_any(),
+                                    None => view! { <span class="art placeholder" aria-hidden="true">"♪"</span> }.into_any(),
+                                }}
                                 <span class="title">
                                     <span class="name" data-testid="track-name">{entry.name.clone()}</span>
                                     <span class="sub">{entry.artists.clone()}{if entry.album.is_empty() { String::new() } else { format!(" · {}", entry.album) }}</span>

@@ -266,7 +266,7 @@ impl Editor {
             .collect()
     }
 
-    /// The item calls that save the list (empty when it is unchanged). After [`Editor::remove_gone`] took out
+    /// The item calls that save the list (empty when it is unchanged). After [`Editor::remove_unavailable`] took out
     /// entries Spotify no longer has, only a replace of the whole list removes them: then that is the plan.
     pub fn plan(&self) -> Result<Vec<Op>, PlanError> {
         let target = self.target_uris();
@@ -330,15 +330,14 @@ impl Editor {
         before - self.rows.len()
     }
 
-    /// Removes rows Spotify listed without an item (it no longer has the track; see [`Editor::is_pinned`]).
-    /// Only a replace of the whole list removes such entries through the Web API, and a replace would drop
-    /// local files, so nothing is removed (0) while the list holds a local file. Other keys are ignored.
-    pub fn remove_gone(&mut self, keys: &[u64]) -> usize {
-        if self.rows.iter().any(|r| pinned(&r.entry) && !gone(&r.entry)) {
-            return 0;
-        }
+    /// Removes the rows with these keys like [`Editor::remove`], and also those Spotify listed without an item
+    /// (it no longer has the track; see [`Editor::is_pinned`]), in one edit. Only a replace of the whole list
+    /// removes such entries through the Web API, and a replace would drop local files, so while the list holds a
+    /// local file those rows stay. Returns how many rows were removed.
+    pub fn remove_unavailable(&mut self, keys: &[u64]) -> usize {
+        let replace_ok = !self.rows.iter().any(|r| pinned(&r.entry) && !gone(&r.entry));
         let keys: HashSet<u64> = keys.iter().copied().collect();
-        let doomed = |r: &Row| keys.contains(&r.key) && gone(&r.entry);
+        let doomed = |r: &Row| keys.contains(&r.key) && (!pinned(&r.entry) || (replace_ok && gone(&r.entry)));
         if !self.rows.iter().any(doomed) {
             return 0;
         }

@@ -199,17 +199,21 @@ fn removing_gone_entries_plans_a_replace_and_refuses_with_local_files() {
     let mut e = editor(vec![song(1, "a", "A", 1), gone.clone(), song(2, "b", "A", 1)]);
     let key = e.rows()[1].key;
     assert_eq!(e.remove(&[key]), 0, "an ordinary remove leaves it");
-    assert_eq!(e.remove_gone(&[key]), 1);
+    let first = e.rows()[0].key;
+    assert_eq!(e.remove_unavailable(&[key, first]), 2, "in one edit");
     let ops = e.plan().expect("plan");
-    assert_eq!(ops, [crate::Op::Replace { uris: vec![uri(1), uri(2)] }]);
+    assert_eq!(ops, [crate::Op::Replace { uris: vec![uri(2)] }]);
     assert!(e.undo());
     assert_eq!(e.plan().expect("plan"), []);
+    assert_eq!(e.len(), 3, "one undo brings both back");
 
     let local = PlaylistEntry::from_uri(TrackUri::parse("spotify:local:A:B:C:1").expect("valid"));
-    let mut e = editor(vec![local, gone]);
-    let key = e.rows()[1].key;
-    assert_eq!(e.remove_gone(&[key]), 0);
+    let mut e = editor(vec![local, gone, song(1, "a", "A", 1)]);
+    let (key, other) = (e.rows()[1].key, e.rows()[2].key);
+    assert_eq!(e.remove_unavailable(&[key]), 0);
     assert!(!e.is_dirty());
+    assert_eq!(e.remove_unavailable(&[key, other]), 1, "the ordinary row goes, the gone one stays");
+    assert_eq!(e.plan().expect("plan").len(), 1);
 }
 
 // --- Backups ---------------------------------------------------------------------------------------

@@ -1,0 +1,519 @@
+//! The curation tools of the playlist page: duplicates, sort, export and restore, merge, unavailable items. Each
+//! shows a preview computed by core's `curate` module (what would change, and what saving would cost), and
+//! applies as one editor edit, so one undo takes it back and Save sends it through the planner.
+
+use std::collections::{HashMap, HashSet};
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use setlist_core::curate::{
+    self, export_csv, export_json, find_duplicates, parse_backup, sorted_order, reversed_order, DuplicateGroup,
+    DuplicateOptions, Keep, Match, SortKey, Unavailable, MAX_BACKUP_BYTES,
+};
+use setlist_core::editor::{Editor, Meta};
+use setlist_core::{replace_cost, PlaylistEntry};
+
+use crate::data::{self, Loaded, PlaylistCard};
+use crate::use_session;
+
+/// Groups listed in the duplicates preview; the rest are counted (and still removed).
+const GROUPS_SHOWN: usize = 200;
+/// Unavailable rows listed in the preview.
+const UNAVAILABLE_SHOWN: usize = 100;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tool {
+    Duplicates,
+    Sort,
+    Backup,
+    Merge,
+    Unavailable,
+}
+
+impl Tool {
+    const ALL: [Tool; 5] = [Self::Duplicates, Self::Sort, Self::Backup, Self::Merge, Self::Unavailable];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Duplicates => "Duplicates",
+            Self::Sort => "Sort",
+            Self::Backup => "Export / restore",
+            Self::Merge => "Merge",
+            Self::Unavailable => "Unavailable",
+        }
+    }
+
+    fn id(self) -> &'static str {
+        match self {
+            Self::Duplicates => "duplicates",
+            Self::Sort => "sort",
+            Self::Backup => "backup",
+            Self::Merge => "merge",
+            Self::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// What saving costs after `edit` is applied to a copy of the editor: (write calls, a replace's calls).
+fn cost_after(editor: &Editor, edit: impl FnOnce(&mut Editor)) -> (usize, usize) {
+    let mut copy = editor.clone();
+    edit(&mut copy);
+    let calls = copy.plan().map_or(0, |ops| ops.len());
+    (calls, replace_cost(copy.len()))
+}
+
+fn cost_line(calls: usize, replace: usize) -> String {
+    match calls {
+        0 => "Nothing to save.".to_owned(),
+        1 => format!("Saving then takes 1 Spotify call (replacing everything: {replace})."),
+        n => format!("Saving then takes {n} Spotify calls (replacing everything: {replace})."),
+    }
+}
+
+/// The tools panel. `notice` is the page's status line.
+#[component]
+pub fn Tools(
+    editor: RwSignal<Option<Editor>>,
+    selected: RwSignal<HashSet<u64>>,
+    loaded: RwSignal<Option<Loaded>>,
+    read_only: Memo<Option<String>>,
+    notice: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let tool = RwSignal::new(Tool::Duplicates);
+    view! {
+        <section class="tools" data-testid="tools" aria-label="Playlist tools">
+            <div class="tool-tabs" role="tablist">
+                {Tool::ALL.into_iter().map(|t| view! {
+                    <button class="tab" role="tab" data-testid=format!("tool-{}", t.id())
+                        aria-selected=move || (tool.get() == t).to_string()
+                        on:click=move |_| tool.set(t)>{t.label()}</button>
+                }).collect_view()}
+            </div>
+            <div class="tool-body" role="tabpanel">
+                {move || match tool.get() {
+                    Tool::Duplicates => view! { <DuplicatesTool editor=editor read_only=read_only notice=notice/> }.into_any(),
+                    Tool::Sort => view! { <SortTool editor=editor selected=selected read_only=read_only notice=notice/> }.into_any(),
+                    Tool::Backup => view! { <BackupTool editor=editor loaded=loaded read_only=read_only notice=notice/> }.into_any(),
+                    Tool::Merge => view! { <MergeTool editor=editor selected=selected loaded=loaded read_only=read_only notice=notice/> }.into_any(),
+                    Tool::Unavailable => view! { <UnavailableTool editor=editor read_only=read_only notice=notice/> }.into_any(),
+                }}
+            </div>
+        </section>
+    }
+}
+
+fn kind_label(kind: Match) -> &'static str {
+    match kind {
+        Match::SameTrack => "Same track",
+        Match::SameRecording => "Same recording (ISRC)",
+        Match::Likely => "Likely the same",
+    }
+}
+
+#[component]
+fn DuplicatesTool(editor: RwSignal<Option<Editor>>, read_only: Memo<Option<String>>, notice: RwSignal<Option<String>>) -> impl IntoView {
+    let same_recording = RwSignal::new(true);
+    let likely = RwSignal::new(true);
+    let popular = RwSignal::new(false);
+    // The user's choice of copy to keep, by the group's first row.
+    let chosen = RwSignal::new(HashMap::<u64, u64>::new());
+    let groups = Memo::new(move |_| {
+        let options = DuplicateOptions {
+            same_recording: same_recording.get(),
+            likely: likely.get(),
+            keep: if popular.get() { Keep::MostPopular } else { Keep::FirstAdded },
+        };
+        editor.with(|e| e.as_ref().map(|e| find_duplicates(e.rows(), options)).unwrap_or_default())
+    });
+    let keep_of = move |g: &DuplicateGroup| {
+        chosen.with(|c| c.get(&g.keys[0]).copied().filter(|k| g.keys.contains(k)).unwrap_or(g.keep))
+    };
+    let doomed = Memo::new(move |_| groups.with(|gs| gs.iter().flat_map(|g| g.others(keep_of(g)).collect::<Vec<_>>()).collect::<Vec<u64>>()));
+    let cost = Memo::new(move |_| {
+        let keys = doomed.get();
+        editor.with(|e| e.as_ref().map(|e| cost_after(e, |c| { c.remove(&keys); })))
+    });
+    let entry_of = move |key: u64| editor.with_untracked(|e| e.as_ref().and_then(|e| e.index_of(key).map(|i| (i, e.rows()[i].entry.clone()))));
+    let apply = move |_| {
+        let keys = doomed.get_untracked();
+        let n = editor.try_update(|e| e.as_mut().map_or(0, |e| e.remove(&keys))).unwrap_or(0);
+        chosen.set(HashMap::new());
+        notice.set(Some(format!("Removed {n} duplicates. Undo brings them back; Save sends the change to Spotify.")));
+    };
+    view! {
+        <div class="tool" data-testid="duplicates-tool">
+            <div class="options">
+                <label class="check"><input type="checkbox" data-testid="dupes-recording" prop:checked=move || same_recording.get()
+                    on:change=move |ev| same_recording.set(event_target_checked(&ev))/>"Same recording on another release (ISRC)"</label>
+                <label class="check"><input type="checkbox" data-testid="dupes-likely" prop:checked=move || likely.get()
+                    on:change=move |ev| likely.set(event_target_checked(&ev))/>"Same title and artists, length within 2 s"</label>
+                <label class="check"><input type="checkbox" data-testid="dupes-popular" prop:checked=move || popular.get()
+                    on:change=move |ev| { popular.set(event_target_checked(&ev)); chosen.set(HashMap::new()); }/>"Keep the most popular copy (else the first added)"</label>
+            </div>
+            <p class="summary" data-testid="dupes-summary">{move || {
+                let (g, d) = (groups.with(Vec::len), doomed.with(Vec::len));
+                match g {
+                    0 => "No duplicates found.".to_owned(),
+                    _ => format!("{g} groups of duplicates: {d} copies to remove. {}", cost.get().map_or(String::new(), |(c, r)| cost_line(c, r))),
+                }
+            }}</p>
+            <button class="button primary" data-testid="dupes-apply"
+                disabled=move || doomed.with(Vec::is_empty) || read_only.get().is_some()
+                on:click=apply>{move || format!("Remove {} duplicates", doomed.with(Vec::len))}</button>
+            <ol class="groups" data-testid="dupes-groups">
+                {move || groups.get().into_iter().take(GROUPS_SHOWN).map(|g| {
+                    let first = g.keys[0];
+                    let rows = g.keys.iter().filter_map(|&k| entry_of(k).map(|(i, e)| (k, i, e))).collect::<Vec<_>>();
+                    view! {
+                        <li class="group" data-testid="dupes-group">
+                            <span class="group-kind">{kind_label(g.kind)}</span>
+                            <ul>
+                                {rows.into_iter().map(|(k, i, e)| {
+                                    let g2 = g.clone();
+                                    let keeps = move || keep_of(&g2) == k;
+                                    let kept = keeps.clone();
+                                    view! {
+                                        <li class="group-row" class:kept=kept>
+                                            <label>
+                                                <input type="radio" name=format!("keep-{first}") data-testid="dupes-keep"
+                                                    prop:checked=keeps on:change=move |_| chosen.update(|c| { c.insert(first, k); })/>
+                                                <span class="num">{format!("#{}", i + 1)}</span>
+                                                <span class="group-title">{e.name.clone()}</span>
+                                                <span class="sub">{format!("{} · {}", e.artists, e.album)}</span>
+                                                <span class="sub">{e.added_at.as_deref().map(|a| format!("added {}", a.get(..10).unwrap_or(a))).unwrap_or_default()}</span>
+                                            </label>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+            {move || {
+                let more = groups.with(Vec::len).saturating_sub(GROUPS_SHOWN);
+                (more > 0).then(|| view! { <p class="hint">{format!("…and {more} more groups (removed too).")}</p> })
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn SortTool(
+    editor: RwSignal<Option<Editor>>,
+    selected: RwSignal<HashSet<u64>>,
+    read_only: Memo<Option<String>>,
+    notice: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let key = RwSignal::new(SortKey::Artist);
+    let descending = RwSignal::new(false);
+    let only_selected = RwSignal::new(true);
+    let scope = move || {
+        let sel = selected.get();
+        (only_selected.get() && !sel.is_empty()).then_some(sel)
+    };
+    let order = Memo::new(move |_| {
+        let only = scope();
+        editor.with(|e| e.as_ref().map(|e| sorted_order(e.rows(), key.get(), descending.get(), only.as_ref())))
+    });
+    let preview = Memo::new(move |_| {
+        let Some(order) = order.get() else { return String::new() };
+        editor.with(|e| {
+            let Some(e) = e.as_ref() else { return String::new() };
+            let moved = e.rows().iter().zip(&order).filter(|(r, k)| r.key != **k).count();
+            if moved == 0 {
+                return "Already in this order.".to_owned();
+            }
+            let (calls, replace) = cost_after(e, |c| { c.set_order(&order); });
+            format!("Sorting moves {moved} items. {}", cost_line(calls, replace))
+        })
+    });
+    let apply = move |reverse: bool| {
+        let only = scope();
+        let changed = editor
+            .try_update(|e| {
+                let Some(e) = e.as_mut() else { return false };
+                let order = if reverse { reversed_order(e.rows(), only.as_ref()) } else { sorted_order(e.rows(), key.get_untracked(), descending.get_untracked(), only.as_ref()) };
+                e.set_order(&order)
+            })
+            .unwrap_or(false);
+        let what = if reverse { "Reversed".to_owned() } else { format!("Sorted by {}", key.get_untracked().label().to_lowercase()) };
+        notice.set(Some(if changed { format!("{what}. Undo brings the old order back.") } else { "Already in this order.".to_owned() }));
+    };
+    view! {
+        <div class="tool" data-testid="sort-tool">
+            <div class="options">
+                <label class="field"><span>"Sort by"</span>
+                    <select data-testid="sort-key" on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        if let Some(k) = SortKey::ALL.into_iter().find(|k| k.label() == v) { key.set(k) }
+                    }>
+                        {SortKey::ALL.into_iter().map(|k| view! { <option value=k.label() selected=k == SortKey::Artist>{k.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field"><span>"Order"</span>
+                    <select data-testid="sort-direction" on:change=move |ev| descending.set(event_target_value(&ev) == "desc")>
+                        <option value="asc">"A to Z, oldest, shortest first"</option>
+                        <option value="desc">"Z to A, newest, longest first"</option>
+                    </select>
+                </label>
+                {move || (!selected.with(HashSet::is_empty)).then(|| view! {
+                    <label class="check"><input type="checkbox" data-testid="sort-selected" prop:checked=move || only_selected.get()
+                        on:change=move |ev| only_selected.set(event_target_checked(&ev))/>
+                        {move || format!("Only the {} selected rows", selected.with(HashSet::len))}</label>
+                })}
+            </div>
+            <p class="summary" data-testid="sort-summary">{move || preview.get()}</p>
+            <div class="actions">
+                <button class="button primary" data-testid="sort-apply" disabled=move || read_only.get().is_some() on:click=move |_| apply(false)>"Sort"</button>
+                <button class="button" data-testid="reverse-apply" disabled=move || read_only.get().is_some() on:click=move |_| apply(true)>"Reverse"</button>
+            </div>
+        </div>
+    }
+}
+
+/// A file name for an export of `name`: letters, digits and dashes.
+fn file_stem(name: &str) -> String {
+    let stem: String = name.chars().map(|c| if c.is_alphanumeric() { c } else { '-' }).collect();
+    let stem = stem.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
+    if stem.is_empty() { "playlist".to_owned() } else { stem.chars().take(60).collect() }
+}
+
+#[component]
+fn BackupTool(
+    editor: RwSignal<Option<Editor>>,
+    loaded: RwSignal<Option<Loaded>>,
+    read_only: Memo<Option<String>>,
+    notice: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let restore = RwSignal::new(None::<Result<(String, curate::Backup), String>>);
+    let file_ref = NodeRef::<leptos::html::Input>::new();
+    let export = move |json: bool| {
+        let text = editor.with_untracked(|e| {
+            let e = e.as_ref()?;
+            let id = loaded.with_untracked(|l| l.as_ref().map(|l| l.id.as_str().to_owned())).unwrap_or_default();
+            let meta = e.meta();
+            Some(if json { export_json(e.rows(), &id, &meta.name, &meta.description) } else { export_csv(e.rows()) })
+        });
+        let Some(text) = text else { return };
+        let stem = editor.with_untracked(|e| e.as_ref().map(|e| file_stem(&e.meta().name))).unwrap_or_default();
+        let (name, mime) = if json { (format!("{stem}.json"), "application/json") } else { (format!("{stem}.csv"), "text/csv") };
+        if !crate::browser::download(&name, mime, &text) {
+            notice.set(Some("The browser did not start the download.".into()));
+        }
+    };
+    let chosen = move |_| {
+        let Some(input) = file_ref.get_untracked() else { return };
+        spawn_local(async move {
+            let read = crate::browser::read_chosen_file(&input, MAX_BACKUP_BYTES).await;
+            restore.set(Some(read.and_then(|(name, text)| {
+                parse_backup(&text).map(|b| (name.clone(), b)).map_err(|e| format!("{name}: {e}"))
+            })));
+        });
+    };
+    let preview = move || {
+        restore.with(|r| match r {
+            None => None,
+            Some(Err(e)) => Some(view! { <p class="inline-error" role="alert" data-testid="restore-summary">{e.clone()}</p> }.into_any()),
+            Some(Ok((name, backup))) => {
+                let entries = backup.entries.clone();
+                let cost = editor.with(|e| e.as_ref().map(|e| cost_after(e, |c| { c.replace_all(entries); })));
+                let skipped = backup.skipped.iter().take(5).map(|s| format!("{}: {}", s.at, s.why)).collect::<Vec<_>>().join("; ");
+                let text = format!(
+                    "{name} lists {} items{}. Restoring replaces this list with them. {}",
+                    backup.entries.len(),
+                    if backup.skipped.is_empty() { String::new() } else { format!(" ({} skipped: {skipped})", backup.skipped.len()) },
+                    cost.map_or(String::new(), |(c, r)| cost_line(c, r)),
+                );
+                Some(view! { <p class="summary" data-testid="restore-summary">{text}</p> }.into_any())
+            }
+        })
+    };
+    let apply = move |_| {
+        let Some(Ok((name, backup))) = restore.get_untracked() else { return };
+        let n = backup.entries.len();
+        editor.update(|e| { if let Some(e) = e { e.replace_all(backup.entries); } });
+        restore.set(None);
+        notice.set(Some(format!("Restored {n} items from {name}. Undo brings the list back; Save sends it to Spotify.")));
+    };
+    view! {
+        <div class="tool" data-testid="backup-tool">
+            <p class="hint">"Export every item with its title, artists, album, length, ISRC, URI and when and by whom it was added."</p>
+            <div class="actions">
+                <button class="button" data-testid="export-csv" on:click=move |_| export(false)>"Download CSV"</button>
+                <button class="button" data-testid="export-json" on:click=move |_| export(true)>"Download JSON"</button>
+            </div>
+            <label class="field"><span>"Restore from an export (CSV or JSON, from Setlist or another tool)"</span>
+                <input type="file" accept=".csv,.json,text/csv,application/json" data-testid="restore-file" node_ref=file_ref on:change=chosen/>
+            </label>
+            {preview}
+            <button class="button primary" data-testid="restore-apply"
+                disabled=move || read_only.get().is_some() || !restore.with(|r| matches!(r, Some(Ok(_))))
+                on:click=apply>"Restore"</button>
+        </div>
+    }
+}
+
+#[component]
+fn MergeTool(
+    editor: RwSignal<Option<Editor>>,
+    selected: RwSignal<HashSet<u64>>,
+    loaded: RwSignal<Option<Loaded>>,
+    read_only: Memo<Option<String>>,
+    notice: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let session = use_session();
+    let lists = RwSignal::new(None::<Result<Vec<PlaylistCard>, String>>);
+    let source = RwSignal::new(String::new());
+    let skip = RwSignal::new(true);
+    let incoming = RwSignal::new(None::<Result<(String, Vec<PlaylistEntry>), String>>);
+    let busy = RwSignal::new(false);
+    let new_name = RwSignal::new(String::new());
+    spawn_local(async move {
+        let got = data::load_playlists(session, |_, _| ()).await.map_err(|e| e.to_string());
+        lists.set(Some(got));
+    });
+    let current = move || loaded.with_untracked(|l| l.as_ref().map(|l| l.id.as_str().to_owned())).unwrap_or_default();
+    let load = move |_| {
+        let id = source.get_untracked();
+        if id.is_empty() {
+            return;
+        }
+        busy.set(true);
+        let name = lists.with_untracked(|l| {
+            l.as_ref().and_then(|l| l.as_ref().ok()).and_then(|l| l.iter().find(|c| c.id == id).map(|c| c.name.clone()))
+        });
+        spawn_local(async move {
+            let got = data::load_playlist(session, &id, |_, _| ()).await;
+            incoming.set(Some(got.map(|l| (name.unwrap_or(l.meta.name), l.entries)).map_err(|e| e.to_string())));
+            busy.set(false);
+        });
+    };
+    let merge = Memo::new(move |_| {
+        incoming.with(|i| match i {
+            Some(Ok((name, entries))) => editor.with(|e| e.as_ref().map(|e| (name.clone(), curate::merge_entries(e.rows(), entries, skip.get())))),
+            _ => None,
+        })
+    });
+    let apply = move |_| {
+        let Some((name, merge)) = merge.get_untracked() else { return };
+        let n = merge.entries.len();
+        editor.update(|e| { if let Some(e) = e { let end = e.len(); e.insert_at(end, merge.entries); } });
+        incoming.set(None);
+        notice.set(Some(format!("Appended {n} items from {name}. Undo takes them out; Save sends them to Spotify.")));
+    };
+    let create = move |_| {
+        let name = new_name.get_untracked().trim().to_owned();
+        let keys = selected.get_untracked();
+        let entries: Vec<PlaylistEntry> = editor.with_untracked(|e| {
+            e.as_ref().map(|e| e.rows().iter().filter(|r| keys.contains(&r.key)).map(|r| r.entry.clone()).collect()).unwrap_or_default()
+        });
+        if name.is_empty() || entries.is_empty() {
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            let result = async {
+                let id = data::create_playlist(session, &name).await.map_err(|e| e.to_string())?;
+                let playlist = setlist_core::PlaylistId::parse(&id).map_err(|e| e.to_string())?;
+                let meta = Meta { name: name.clone(), ..Meta::default() };
+                let empty = Loaded { id: playlist, snapshot: None, entries: Vec::new(), meta: meta.clone(), read_only: None };
+                let mut draft = Editor::new(Vec::new(), meta);
+                let added = draft.insert_at(0, entries).len();
+                match data::save(session, &empty, &draft, |_| ()).await {
+                    Ok(_) => Ok((id, added)),
+                    Err(data::SaveError::Conflict) => Err("the new playlist changed while Setlist filled it".to_owned()),
+                    Err(data::SaveError::Failed(e)) => Err(e.to_string()),
+                }
+            }
+            .await;
+            busy.set(false);
+            notice.set(Some(match result {
+                Ok((id, n)) => format!("Created “{name}” with {n} items (playlist {id})."),
+                Err(e) => format!("Could not create the playlist: {e}"),
+            }));
+            new_name.set(String::new());
+        });
+    };
+    view! {
+        <div class="tool" data-testid="merge-tool">
+            <div class="options">
+                <label class="field"><span>"Append another playlist"</span>
+                    <select data-testid="merge-source" on:change=move |ev| { source.set(event_target_value(&ev)); incoming.set(None); }>
+                        <option value="">{move || match lists.get() { None => "Loading your playlists…", Some(Err(_)) => "Could not load your playlists", Some(Ok(_)) => "Choose a playlist" }}</option>
+                        {move || lists.get().and_then(Result::ok).unwrap_or_default().into_iter().filter(|c| c.id != current()).map(|c| view! {
+                            <option value=c.id.clone()>{format!("{} ({} items)", c.name, c.total)}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label class="check"><input type="checkbox" data-testid="merge-skip" prop:checked=move || skip.get()
+                    on:change=move |ev| skip.set(event_target_checked(&ev))/>"Skip tracks this playlist already has"</label>
+                <button class="button" data-testid="merge-load" disabled=move || busy.get() || source.with(String::is_empty) on:click=load>"Preview"</button>
+            </div>
+            <p class="summary" data-testid="merge-summary">{move || match (incoming.get(), merge.get()) {
+                (Some(Err(e)), _) => e,
+                (_, Some((name, m))) => {
+                    let cost = editor.with(|e| e.as_ref().map(|e| cost_after(e, |c| { let end = c.len(); c.insert_at(end, m.entries.clone()); })));
+                    format!("Appends {} items from {name} ({} already here skipped, {} that cannot be added skipped). {}",
+                        m.entries.len(), m.skipped_duplicates, m.skipped_unaddable, cost.map_or(String::new(), |(c, r)| cost_line(c, r)))
+                }
+                _ => String::new(),
+            }}</p>
+            <button class="button primary" data-testid="merge-apply"
+                disabled=move || read_only.get().is_some() || merge.with(|m| m.as_ref().is_none_or(|(_, m)| m.entries.is_empty()))
+                on:click=apply>"Append"</button>
+            <div class="options new-from-selection">
+                <label class="field"><span>{move || format!("New playlist from the {} selected rows", selected.with(HashSet::len))}</span>
+                    <input data-testid="new-from-selection-name" maxlength="100" placeholder="Name of the new playlist"
+                        prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev))/>
+                </label>
+                <button class="button" data-testid="new-from-selection"
+                    disabled=move || busy.get() || selected.with(HashSet::is_empty) || new_name.with(|n| n.trim().is_empty())
+                    on:click=create>"Create"</button>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn UnavailableTool(editor: RwSignal<Option<Editor>>, read_only: Memo<Option<String>>, notice: RwSignal<Option<String>>) -> impl IntoView {
+    let rows = Memo::new(move |_| editor.with(|e| e.as_ref().map(|e| curate::unavailable(e.rows())).unwrap_or_default()));
+    let cost = Memo::new(move |_| {
+        let keys: Vec<u64> = rows.get().into_iter().map(|(k, _)| k).collect();
+        editor.with(|e| e.as_ref().map(|e| cost_after(e, |c| { c.remove_unavailable(&keys); })))
+    });
+    let apply = move |_| {
+        let keys: Vec<u64> = rows.get_untracked().into_iter().map(|(k, _)| k).collect();
+        let n = editor.try_update(|e| e.as_mut().map_or(0, |e| e.remove_unavailable(&keys))).unwrap_or(0);
+        let left = keys.len() - n;
+        notice.set(Some(if left == 0 {
+            format!("Removed {n} unavailable items. Undo brings them back.")
+        } else {
+            format!("Removed {n} unavailable items; {left} that Spotify no longer has stay, because removing them takes a replace of the whole list, which would drop its local files.")
+        }));
+    };
+    let describe = move |key: u64, why: Unavailable| {
+        let (i, name) = editor.with_untracked(|e| {
+            e.as_ref().and_then(|e| e.index_of(key).map(|i| (i, e.rows()[i].entry.name.clone()))).unwrap_or_default()
+        });
+        let why = match why {
+            Unavailable::Gone => "Spotify no longer has this item",
+            Unavailable::NotPlayable => "not playable in your country",
+        };
+        format!("#{} {} ({why})", i + 1, if name.is_empty() { "Unknown item" } else { &name })
+    };
+    view! {
+        <div class="tool" data-testid="unavailable-tool">
+            <p class="summary" data-testid="unavailable-summary">{move || match rows.with(Vec::len) {
+                0 => "Every item is available.".to_owned(),
+                n => format!("{n} items are unavailable. {}", cost.get().map_or(String::new(), |(c, r)| cost_line(c, r))),
+            }}</p>
+            <ul class="unavailable-list">
+                {move || rows.get().into_iter().take(UNAVAILABLE_SHOWN).map(|(k, why)| view! { <li>{describe(k, why)}</li> }).collect_view()}
+            </ul>
+            <button class="button primary" data-testid="unavailable-apply"
+                disabled=move || rows.with(Vec::is_empty) || read_only.get().is_some()
+                on:click=apply>{move || format!("Remove {} unavailable", rows.with(Vec::len))}</button>
+        </div>
+    }
+}
