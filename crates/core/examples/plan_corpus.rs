@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use setlist_core::{plan, replace_cost, TrackUri};
+use setlist_core::curate::{find_duplicates, merge_entries, sorted_order, DuplicateOptions, SortKey};
+use setlist_core::{plan, replace_cost, Editor, Meta, PlaylistEntry, TrackUri};
 
 fn uri(n: usize) -> TrackUri {
     TrackUri::parse(&format!("spotify:track:{n:0>22}")).expect("22 digits is a valid id")
@@ -114,4 +115,63 @@ fn main() {
             replace_cost(target.len())
         );
     }
+    curation(&base, &mut rng);
+}
+
+/// The curation tools on 10,000 items (issue: dedupe of 10,000 with 50 duplicates, sort 10,000 by artist, merge of
+/// 500 into 10,000): each tool's edit through core's editor, so the target is what the app would save.
+fn curation(base: &[TrackUri], rng: &mut Lcg) {
+    let entry = |u: &TrackUri, rng: &mut Lcg| PlaylistEntry {
+        name: format!("Song {}", rng.next(100_000)),
+        artists: format!("Artist {}", rng.next(400)),
+        duration_ms: Some(120_000 + rng.next(200_000) as u32),
+        ..PlaylistEntry::from_uri(u.clone())
+    };
+    let meta = Meta { name: "Everything".into(), ..Meta::default() };
+
+    // 9,950 distinct items and 50 second copies scattered among them: the dedupe removes the later copies.
+    let mut entries: Vec<PlaylistEntry> = base[..9_950].iter().map(|u| entry(u, rng)).collect();
+    for _ in 0..50 {
+        let copy = entries[rng.next(9_950)].clone();
+        let at = rng.next(entries.len() + 1);
+        entries.insert(at, copy);
+    }
+    let mut editor = Editor::new(entries, meta.clone());
+    let groups = find_duplicates(editor.rows(), DuplicateOptions { same_recording: false, likely: false, ..DuplicateOptions::default() });
+    let doomed: Vec<u64> = groups.iter().flat_map(|g| g.others(g.keep).collect::<Vec<_>>()).collect();
+    let removed = editor.remove(&doomed);
+    report("dedupe 10,000 with 50 duplicates", removed, &editor);
+
+    // Sort 10,000 by artist.
+    let mut editor = Editor::new(base.iter().map(|u| entry(u, rng)).collect(), meta.clone());
+    let order = sorted_order(editor.rows(), SortKey::Artist, false, None);
+    editor.set_order(&order);
+    report("sort 10,000 by artist", 10_000, &editor);
+
+    // Merge 500 (100 of them already in the list) into 10,000, skipping duplicates.
+    let mut editor = Editor::new(base.iter().map(|u| entry(u, rng)).collect(), meta);
+    let other: Vec<PlaylistEntry> =
+        base[..100].iter().chain(&(20_000..20_400).map(uri).collect::<Vec<_>>()).map(|u| entry(u, rng)).collect();
+    let merge = merge_entries(editor.rows(), &other, true);
+    let end = editor.len();
+    let added = editor.insert_at(end, merge.entries).len();
+    report("merge 500 into 10,000 (100 already there)", added, &editor);
+}
+
+/// One curation row: the editor's plan from its base, checked through core's model, against the lower bound and
+/// a replace.
+fn report(name: &str, edits: usize, editor: &Editor) {
+    let (base, target) = (editor.base_uris(), editor.target_uris());
+    let started = std::time::Instant::now();
+    let ops = editor.plan().expect("no local files");
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    let mut check = base.clone();
+    setlist_core::apply_all(&mut check, &ops).expect("every planned op is valid");
+    assert!(check == target, "{name}: the plan does not reach the target");
+    println!(
+        "{{\"metric\":\"save\",\"edit\":\"{name}\",\"edits\":{edits},\"calls\":{},\"lower_bound\":{},\"replace\":{},\"plan_ms\":{ms:.2}}}",
+        ops.len(),
+        lower_bound(&base, &target),
+        replace_cost(target.len())
+    );
 }
