@@ -10,7 +10,7 @@ use setlist_core::curate::{
     self, export_csv, export_json, find_duplicates, parse_backup, sorted_order, reversed_order, DuplicateGroup,
     DuplicateOptions, Keep, Match, SortKey, Unavailable, MAX_BACKUP_BYTES,
 };
-use setlist_core::editor::{Editor, Meta};
+use setlist_core::editor::Editor;
 use setlist_core::{replace_cost, PlaylistEntry};
 
 use crate::data::{self, Loaded, PlaylistCard};
@@ -64,7 +64,7 @@ fn cost_after(editor: &Editor, edit: impl FnOnce(&mut Editor)) -> (usize, usize)
 
 fn cost_line(calls: usize, replace: usize) -> String {
     match calls {
-        0 => "Nothing to save.".to_owned(),
+        0 => "The list would then match Spotify's copy: nothing to save.".to_owned(),
         1 => format!("Saving then takes 1 Spotify call (replacing everything: {replace})."),
         n => format!("Saving then takes {n} Spotify calls (replacing everything: {replace})."),
     }
@@ -179,8 +179,8 @@ fn DuplicatesTool(editor: RwSignal<Option<Editor>>, read_only: Memo<Option<Strin
                                                     prop:checked=keeps on:change=move |_| chosen.update(|c| { c.insert(first, k); })/>
                                                 <span class="num">{format!("#{}", i + 1)}</span>
                                                 <span class="group-title">{e.name.clone()}</span>
-                                                <span class="sub">{format!("{} · {}", e.artists, e.album)}</span>
-                                                <span class="sub">{e.added_at.as_deref().map(|a| format!("added {}", a.get(..10).unwrap_or(a))).unwrap_or_default()}</span>
+                                                <span class="sub who">{format!("{} · {}", e.artists, e.album)}</span>
+                                                <span class="sub when">{e.added_at.as_deref().map(|a| format!("added {}", a.get(..10).unwrap_or(a))).unwrap_or_default()}</span>
                                             </label>
                                         </li>
                                     }
@@ -415,10 +415,9 @@ fn MergeTool(
         spawn_local(async move {
             let result = async {
                 let id = data::create_playlist(session, &name).await.map_err(|e| e.to_string())?;
-                let playlist = setlist_core::PlaylistId::parse(&id).map_err(|e| e.to_string())?;
-                let meta = Meta { name: name.clone(), ..Meta::default() };
-                let empty = Loaded { id: playlist, snapshot: None, entries: Vec::new(), meta: meta.clone(), read_only: None };
-                let mut draft = Editor::new(Vec::new(), meta);
+                // Loaded as any playlist is, so the save that fills it checks the version it starts from.
+                let empty = data::load_playlist(session, &id, |_, _| ()).await.map_err(|e| e.to_string())?;
+                let mut draft = Editor::new(empty.entries.clone(), empty.meta.clone());
                 let added = draft.insert_at(0, entries).len();
                 match data::save(session, &empty, &draft, |_| ()).await {
                     Ok(_) => Ok((id, added)),

@@ -66,7 +66,8 @@ async function rowNames(page: Page): Promise<string[]> {
 async function shoot(page: Page, name: string) {
   for (const [w, h] of [[1280, 800], [390, 844]]) {
     await page.setViewportSize({ width: w, height: h });
-    await page.getByTestId('tools').scrollIntoViewIfNeeded();
+    // Into view below the sticky bars (the panel's scroll-margin-top).
+    await page.getByTestId('tools').evaluate((el) => el.scrollIntoView({ block: 'start' }));
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow, `${name} at ${w}px scrolls sideways`).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `test-results/screens/tools-${name}-${w}x${h}.png` });
