@@ -10,7 +10,9 @@ use crate::data::{self, Loaded, SaveProgress, SearchHit};
 use crate::use_session;
 
 /// Row height in pixels; the virtual list positions rows by index × this (keep in sync with `.row` in CSS).
-const ROW_H: f64 = 56.0;
+/// Pixel values go into styles as integers: formatting an `f64` links float printing into the bundle (issue 15).
+const ROW_PX: usize = 56;
+const ROW_H: f64 = ROW_PX as f64;
 /// Rows rendered above and below the visible window, so fast scrolling shows no blank gap.
 const OVERSCAN: usize = 8;
 
@@ -401,7 +403,7 @@ fn TrackList(editor: RwSignal<Option<Editor>>, selected: RwSignal<HashSet<u64>>,
                 scroll_top.set(el.scroll_top() as f64);
                 viewport.set(el.client_height() as f64);
             }>
-            <div class="vlist-inner" style:height=move || format!("{}px", len.get() as f64 * ROW_H)>
+            <div class="vlist-inner" style:height=move || format!("{}px", len.get() * ROW_PX)>
                 // Keyed by (row, position, name): scrolling creates only the rows that come into view and drops the ones
                 // that leave; the rest of the window stays in the DOM untouched.
                 <For
@@ -426,7 +428,7 @@ fn TrackList(editor: RwSignal<Option<Editor>>, selected: RwSignal<HashSet<u64>>,
                                 aria-selected=move || is_sel().to_string()
                                 class:selected=is_sel
                                 tabindex=move || if focus_key.get() == Some(key) || (focus_key.get().is_none() && i == 0) { "0" } else { "-1" }
-                                style:transform=format!("translateY({}px)", i as f64 * ROW_H)
+                                style:transform=format!("translateY({}px)", i * ROW_PX)
                                 draggable=move || if read_only.get().is_some() { "false" } else { "true" }
                                 on:focus=move |_| focus_key.set(Some(key))
                                 on:keydown=move |ev| on_key(ev, key)
