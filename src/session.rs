@@ -360,14 +360,17 @@ fn expire(session: Session, why: &str) -> AppError {
 
 /// Sends a Web API request built by `build` with a valid token, under the retry policy ([`crate::net`]); on a
 /// 401 refreshes once and resends once (within the same attempt).
+///
+/// `build` is a trait object: with a generic parameter every call site compiled its own copy of the retry and refresh
+/// machinery into the bundle (issue 15).
 pub async fn api_call(
     session: Session,
-    build: impl Fn(&AppConfig, &AccessToken) -> http::Request<String>,
+    build: &dyn Fn(&AppConfig, &AccessToken) -> http::Request<String>,
 ) -> Result<HttpResponse, AppError> {
     let config = session.config.get_value();
     let safety = crate::net::safety_of(&build(&config, &AccessToken::new(String::new())));
     let ended = crate::net::with_retries(session.waiting, safety, async || {
-        let resp = send_authorized(session, &config, &build).await?;
+        let resp = send_authorized(session, &config, build).await?;
         Ok::<_, Option<AppError>>((resp.status, resp.retry_after, resp))
     })
     .await?;
@@ -383,7 +386,7 @@ pub async fn api_call(
 async fn send_authorized(
     session: Session,
     config: &AppConfig,
-    build: &impl Fn(&AppConfig, &AccessToken) -> http::Request<String>,
+    build: &dyn Fn(&AppConfig, &AccessToken) -> http::Request<String>,
 ) -> Result<HttpResponse, Option<AppError>> {
     let token = access_token(session, None).await.map_err(Some)?;
     let resp = browser::send(build(config, &token)).await.map_err(|_| None)?;

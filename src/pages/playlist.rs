@@ -59,7 +59,7 @@ pub fn PlaylistPage() -> impl IntoView {
         phase.set(Phase::Loading { done: 0, total: 0 });
         spawn_local(async move {
             let progress = move |done, total| phase.set(Phase::Loading { done, total });
-            match data::load_playlist(session, &id, progress).await {
+            match data::load_playlist(session, &id, &progress).await {
                 Ok(l) => {
                     let mut ed = Editor::new(l.entries.clone(), l.meta.clone());
                     if let Some(prev) = previous {

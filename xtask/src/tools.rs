@@ -50,6 +50,7 @@ pub(crate) fn ensure_all(needs: Needs) -> Result<()> {
 /// fresh machine, seconds when present. Trunk and wasm-bindgen-cli compile; [`start_cargo_tools`] starts them.
 pub(crate) fn ensure_quick(needs: Needs) -> Result<()> {
     if needs.wasm {
+        warn_if_rustflags_override();
         ensure_wasm_target()?;
         ensure_binaryen()?;
         // Trunk builds with `--offline`; fetch once so that works on a fresh machine.
@@ -220,6 +221,33 @@ pub(crate) fn path_env() -> std::ffi::OsString {
     std::env::join_paths(dirs).unwrap_or_default()
 }
 
+/// The wasm builds take `--cfg erase_components` from .cargo/config.toml; Cargo ignores that list when one of these
+/// variables is set, and the app would build with Leptos's nested view types (a larger bundle, not what ships).
+const RUSTFLAGS_OVERRIDES: &[&str] = &["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS"];
+
+fn warn_if_rustflags_override() {
+    for var in RUSTFLAGS_OVERRIDES {
+        if std::env::var_os(var).is_some() {
+            eprintln!(
+                "xtask: warning: {var} is set and replaces .cargo/config.toml's wasm rustflags; include \
+                 `--cfg erase_components` in it or the app builds unlike the one that ships"
+            );
+        }
+    }
+}
+
+/// The `rustflags` of one `[target.<triple>]` table of a Cargo config, as written on one line.
+fn config_rustflags(config: &str, triple: &str) -> Option<String> {
+    let header = format!("[target.{triple}]");
+    config
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| *l != header)
+        .skip(1)
+        .take_while(|l| !l.starts_with('['))
+        .find_map(|l| l.strip_prefix("rustflags").map(|v| v.trim_start().trim_start_matches('=').trim().to_owned()))
+}
+
 fn ensure_wasm_target() -> Result<()> {
     let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
     if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
@@ -320,6 +348,25 @@ mod tests {
         let lock = "[[package]]\nname = \"wasm-bindgen-test\"\nversion = \"0.3.1\"\n\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n";
         assert_eq!(lock_version(lock, "wasm-bindgen").as_deref(), Some("0.2.130"));
         assert_eq!(lock_version(lock, "nope"), None);
+    }
+
+    /// The release bundle (and every other wasm build) is compiled with Leptos's type-erased views (issue 15).
+    #[test]
+    fn wasm_builds_keep_erase_components() {
+        let config = std::fs::read_to_string(root().join(".cargo/config.toml")).unwrap();
+        let flags = config_rustflags(&config, "wasm32-unknown-unknown");
+        assert_eq!(flags.as_deref(), Some(r#"["--cfg", "erase_components"]"#), ".cargo/config.toml:\n{config}");
+        // Native builds (the services, xtask) keep their own flags: none.
+        assert_eq!(config_rustflags(&config, "x86_64-unknown-linux-gnu"), None);
+        assert!(!config.lines().any(|l| l.trim() == "[build]"), "a [build] rustflags would reach native builds too");
+    }
+
+    #[test]
+    fn config_rustflags_reads_only_its_table() {
+        let config = "[alias]\nrustflags = \"no\"\n\n[target.a]\nrunner = \"r\"\nrustflags = [\"x\"]\n[target.b]\nrunner = \"r\"\n";
+        assert_eq!(config_rustflags(config, "a").as_deref(), Some(r#"["x"]"#));
+        assert_eq!(config_rustflags(config, "b"), None);
+        assert_eq!(config_rustflags(config, "c"), None);
     }
 
     /// Trunk uses a local wasm-bindgen only if Trunk.toml names the exact version in Cargo.lock.

@@ -1,9 +1,8 @@
 //! The runtime `config.json` served next to `index.html`: one build serves every environment.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::{Deserialize, Serialize};
-use url::{Host, Url};
 
 use crate::CoreError;
 
@@ -115,9 +114,31 @@ fn field_error(field: &str, problem: &str) -> CoreError {
     CoreError::Config(format!("`{field}` {problem}"))
 }
 
-/// Parses an absolute http(s) URL and checks it can also serve as an [`http::Uri`] once a path is appended,
-/// so the request builders never meet a URI they cannot represent.
-fn absolute_http_url(field: &str, value: &str) -> Result<Url, CoreError> {
+/// The parts of an absolute http(s) URL that the checks below look at.
+#[derive(Debug, PartialEq)]
+struct HttpUrl {
+    https: bool,
+    host: Host,
+    has_query: bool,
+}
+
+#[derive(Debug, PartialEq)]
+enum Host {
+    Ipv4(Ipv4Addr),
+    Ipv6(Ipv6Addr),
+    Domain,
+}
+
+/// Checks an absolute http(s) URL and that it can also serve as an [`http::Uri`] once a path is appended, so the
+/// request builders never meet a URI they cannot represent.
+///
+/// Accepts what the WHATWG URL parser (the `url` crate, and the browser that later fetches it) accepts under these
+/// rules, without that parser: `url` pulled IDNA and its Unicode tables into the wasm bundle for three strings read
+/// once at start-up (issue 15). [`http::Uri`] narrows the input to ASCII URI characters first, and for those the
+/// WHATWG host parser reduces to the IP address rules below. The one difference: a domain label starting with
+/// `xn--` is not Punycode-checked (that needs the Unicode tables); the browser refuses a bad one when it fetches.
+/// The tests compare this with `url` on generated input.
+fn absolute_http_url(field: &str, value: &str) -> Result<HttpUrl, CoreError> {
     let must = || {
         field_error(
             field,
@@ -130,32 +151,143 @@ fn absolute_http_url(field: &str, value: &str) -> Result<Url, CoreError> {
             "must not have leading or trailing spaces",
         ));
     }
-    let url = Url::parse(value).map_err(|_| must())?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(must());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(field_error(
-            field,
-            "must not contain a user name or password",
-        ));
-    }
-    if url.fragment().is_some() {
+    let (https, rest) = match strip_prefix_ignore_case(value, "https://") {
+        Some(rest) => (true, rest),
+        None => (false, strip_prefix_ignore_case(value, "http://").ok_or_else(must)?),
+    };
+    // After the scheme a `#` always starts the fragment (it also ends the authority).
+    if value.contains('#') {
         return Err(field_error(field, "must not contain a #fragment"));
     }
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let host_and_port = match authority.rsplit_once('@') {
+        // WHATWG keeps an empty user name and password as absent: `http://@host` and `http://:@host` carry none.
+        Some((userinfo, host_and_port)) if userinfo.is_empty() || userinfo == ":" => host_and_port,
+        Some(_) => {
+            return Err(field_error(
+                field,
+                "must not contain a user name or password",
+            ))
+        }
+        None => authority,
+    };
     if http::Uri::try_from(format!("{value}/api/token")).is_err() {
         return Err(field_error(
             field,
             "contains characters that must be percent-encoded",
         ));
     }
-    Ok(url)
+    // From here on the authority is ASCII URI characters with at most one `:` outside brackets, no `%` in the host
+    // and balanced brackets: what `http::Uri` just accepted.
+    let (host, port) = if let Some(inner) = host_and_port.strip_prefix('[') {
+        let (ip, after) = inner.split_once(']').ok_or_else(must)?;
+        let port = match after {
+            "" => "",
+            _ => after.strip_prefix(':').ok_or_else(must)?,
+        };
+        (Host::Ipv6(ip.parse().map_err(|_| must())?), port)
+    } else {
+        let (host, port) = host_and_port.split_once(':').unwrap_or((host_and_port, ""));
+        (parse_host(host).ok_or_else(must)?, port)
+    };
+    // Empty is allowed (`http://host:/`); otherwise a number of at most 65535, leading zeros and all.
+    if !port.bytes().all(|b| b.is_ascii_digit()) || port.trim_start_matches('0').len() > 5 {
+        return Err(must());
+    }
+    if !port.is_empty() && port.parse::<u32>().map_or(true, |p| p > 65535) {
+        return Err(must());
+    }
+    Ok(HttpUrl {
+        https,
+        host,
+        has_query: rest.contains('?'),
+    })
+}
+
+fn strip_prefix_ignore_case<'a>(value: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = value.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &value[prefix.len()..])
+}
+
+/// The WHATWG host parser for a host that `http::Uri` accepted and that is not in brackets: ASCII letters, digits
+/// and `!$&'()*+,-.;=_~` (no `%`, so nothing to percent-decode). None of those is a forbidden domain code point,
+/// so it is a domain unless it ends in a number, in which case it must be an IPv4 address
+/// (<https://url.spec.whatwg.org/#host-parsing>).
+fn parse_host(host: &str) -> Option<Host> {
+    if host.is_empty() || host.contains(['[', ']']) {
+        return None;
+    }
+    if ends_in_a_number(host) {
+        parse_ipv4(host).map(Host::Ipv4)
+    } else {
+        Some(Host::Domain)
+    }
+}
+
+/// <https://url.spec.whatwg.org/#ends-in-a-number-checker>
+fn ends_in_a_number(host: &str) -> bool {
+    let mut parts = host.rsplit('.');
+    let last = match parts.next() {
+        Some("") => match parts.next() {
+            Some(last) => last,
+            None => return false,
+        },
+        Some(last) => last,
+        None => return false,
+    };
+    (!last.is_empty() && last.bytes().all(|b| b.is_ascii_digit())) || ipv4_number(last).is_some()
+}
+
+/// <https://url.spec.whatwg.org/#ipv4-number-parser>: decimal, `0x` hex or `0` octal; `Some(None)` is a valid
+/// number too large for 32 bits.
+fn ipv4_number(part: &str) -> Option<Option<u32>> {
+    if part.is_empty() {
+        return None;
+    }
+    let (digits, radix) = if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+        (hex, 16)
+    } else if part.len() >= 2 && part.starts_with('0') {
+        (&part[1..], 8)
+    } else {
+        (part, 10)
+    };
+    if digits.is_empty() {
+        return Some(Some(0));
+    }
+    if !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    Some(u32::from_str_radix(digits, radix).ok())
+}
+
+/// <https://url.spec.whatwg.org/#concept-ipv4-parser>: `127.1`, `0x7f.0.0.1` and `2130706433` are all 127.0.0.1.
+fn parse_ipv4(host: &str) -> Option<Ipv4Addr> {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let parts: Vec<&str> = host.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut numbers = Vec::with_capacity(4);
+    for part in &parts {
+        numbers.push(ipv4_number(part)??);
+    }
+    let (last, leading) = numbers.split_last()?;
+    // The last number fills the bytes the others leave: below 256^(4 - leading.len()).
+    if u64::from(*last) >= 1u64 << (8 * (4 - leading.len())) || leading.iter().any(|n| *n > 255) {
+        return None;
+    }
+    let address = leading
+        .iter()
+        .enumerate()
+        .fold(*last, |acc, (i, n)| acc + (n << (8 * (3 - i))));
+    Some(Ipv4Addr::from(address))
 }
 
 /// Returns the base without trailing slashes.
 fn base_url(field: &str, value: &str) -> Result<String, CoreError> {
     let url = absolute_http_url(field, value)?;
-    if url.query().is_some() {
+    if url.has_query {
         return Err(field_error(field, "must not contain a ?query"));
     }
     Ok(value.trim_end_matches('/').to_owned())
@@ -163,11 +295,11 @@ fn base_url(field: &str, value: &str) -> Result<String, CoreError> {
 
 fn validate_redirect_uri(value: &str) -> Result<(), CoreError> {
     let url = absolute_http_url("redirect_uri", value)?;
-    if url.scheme() == "http" {
-        let loopback = match url.host() {
-            Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-            Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-            _ => false,
+    if !url.https {
+        let loopback = match url.host {
+            Host::Ipv4(ip) => IpAddr::V4(ip).is_loopback(),
+            Host::Ipv6(ip) => IpAddr::V6(ip).is_loopback(),
+            Host::Domain => false,
         };
         if !loopback {
             return Err(field_error(
@@ -209,6 +341,7 @@ fn validate_push_url(value: &str) -> Result<(), CoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn json(overrides: &[(&str, serde_json::Value)]) -> String {
         let mut value = serde_json::json!({
@@ -405,6 +538,158 @@ mod tests {
             .unwrap_or_default();
         assert!(message.contains("missing field"), "{message}");
         assert!(AppConfig::from_json("not json").is_err());
+    }
+
+    #[test]
+    fn hosts_follow_the_whatwg_parser() {
+        for (uri, loopback) in [
+            ("http://127.0.0.1:8080/callback", true),
+            ("http://127.1/cb", true),
+            ("http://0x7f.0.0.1/cb", true),
+            ("http://0177.0.0.1/cb", true),
+            ("http://2130706433/cb", true),
+            ("http://127.0.0.1./cb", true),
+            ("HTTP://127.0.0.1/cb", true),
+            ("http://[::1]/cb", true),
+            ("http://[0:0:0:0:0:0:0:1]:8080/cb", true),
+            ("http://:@127.0.0.1/cb", true),
+            ("http://127.0.0.1:/cb", true),
+            ("http://127.0.0.1:000080/cb", true),
+            ("http://[::ffff:127.0.0.1]/cb", false),
+            ("http://128.0.0.1/cb", false),
+            ("http://localhost/cb", false),
+            ("http://127.0.0.1.example/cb", false),
+        ] {
+            let got = validate_redirect_uri(uri);
+            assert_eq!(got.is_ok(), loopback, "{uri}: {got:?}");
+        }
+        for rejected in [
+            "http://256.0.0.1/cb",
+            "http://1.2.3.4.5/cb",
+            "http://0x100000000/cb",
+            "http://example.1/cb",
+            "http://09.0.0.1/cb",
+            "http://[::1/cb",
+            "http://[::1]x/cb",
+            "http://x[::1]/cb",
+            "http://[::01.2.3.4]/cb",
+            "https://127.0.0.1:65536/cb",
+            "https://127.0.0.1:8o/cb",
+            "https://:80/cb",
+            "https://@/cb",
+            "https://a@b@example.com/cb",
+            "https://%41@example.com/cb",
+            "https:example.com/cb",
+            "https:///example.com/cb",
+            "https://ex%41mple.com/cb",
+            "https://exa mple.com/cb",
+        ] {
+            assert!(base_url("accounts_base", rejected).is_err(), "{rejected}");
+        }
+        for accepted in ["https://EXAMPLE.com", "https://a_b.example/x", "https://@example.com", "https://example.com:443"] {
+            assert!(base_url("accounts_base", accepted).is_ok(), "{accepted}");
+        }
+    }
+
+    /// The checks as they were with `url::Url` (the WHATWG parser), the reference for the ones above.
+    mod reference {
+        use super::super::{field_error, CoreError};
+        use std::net::IpAddr;
+        use url::{Host, Url};
+
+        fn absolute_http_url(field: &str, value: &str) -> Result<Url, CoreError> {
+            let must = || field_error(field, "must be absolute");
+            if value.trim() != value {
+                return Err(must());
+            }
+            let url = Url::parse(value).map_err(|_| must())?;
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                return Err(must());
+            }
+            if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+                return Err(must());
+            }
+            if http::Uri::try_from(format!("{value}/api/token")).is_err() {
+                return Err(must());
+            }
+            Ok(url)
+        }
+
+        pub(super) fn base_url(value: &str) -> bool {
+            absolute_http_url("f", value).is_ok_and(|url| url.query().is_none())
+        }
+
+        pub(super) fn redirect_uri(value: &str) -> bool {
+            absolute_http_url("f", value).is_ok_and(|url| {
+                url.scheme() == "https"
+                    || match url.host() {
+                        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+                        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+                        _ => false,
+                    }
+            })
+        }
+
+        pub(super) fn push_url(value: &str) -> bool {
+            if value.starts_with('/') && !value.starts_with("//") {
+                return http::Uri::try_from(value).is_ok() && !value.contains('#');
+            }
+            !value.is_empty() && absolute_http_url("f", value).is_ok()
+        }
+    }
+
+    /// URL-shaped strings: pieces chosen to reach every branch of the WHATWG host, port and userinfo rules, and
+    /// printable ASCII anywhere.
+    fn url_like() -> impl Strategy<Value = String> {
+        let scheme = prop::sample::select(vec![
+            "http://", "https://", "HTTP://", "hTtPs://", "http:", "http:/", "https:///", "ftp://", "", "/", "//",
+        ]);
+        let userinfo = prop::sample::select(vec!["", "", "", "@", ":@", "u@", ":p@", "u:@", "@@", "%41@", "::@"]);
+        let host = prop_oneof![
+            prop::sample::select(vec![
+                "127.0.0.1", "127.1", "0x7f.1", "0X7F.0.0.1", "0177.0.0.1", "017700000001", "2130706433",
+                "127.0.0.1.", "127.0.0.1..", "[::1]", "[::ffff:127.0.0.1]", "[1:2:3:4:5:6:7::]", "[::01.2.3.4]",
+                "[::1.2.3]", "[v1.x]", "[::1%25lo]", "[:1]", "[]", "localhost", "example.com", "Example.COM",
+                "a..b", ".", "..", "1.2.3.4.5", "256.0.0.1", "1.256", "1.2.3.256", "127.0.65536", "127.16777216", "127.0.0.0x100", "0x100000000", "4294967296", "a.1", "1.a",
+                "0x", "0x.0", "09", "08.1", "0.0x", "1.2.3.", "", "a_b", "a-", "-a", "~!$&'()*+,;=",
+            ])
+            .prop_map(String::from),
+            "[a-z0-9.:\\[\\]%@!$&'()*+,;=_~xX-]{0,12}",
+        ];
+        let port = prop::sample::select(vec![
+            "", "", ":", ":80", ":065535", ":65535", ":65536", ":0000000000080", ":a", "::80", ":8:9", ":-1",
+        ]);
+        let rest = prop_oneof![
+            prop::sample::select(vec!["", "/", "/cb", "/a?b", "?", "?x=1", "#f", "/#", "/é", "/a b", "/{x}", "/\\", "\\x"])
+                .prop_map(String::from),
+            "[ -~]{0,6}",
+        ];
+        (scheme, userinfo, host, port, rest)
+            .prop_map(|(s, u, h, p, r)| format!("{s}{u}{h}{p}{r}"))
+            // Punycode labels are checked only by `url` (see `absolute_http_url`).
+            .prop_filter("no xn-- labels", |v| !v.to_ascii_lowercase().contains("xn--"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        #[test]
+        fn the_checks_accept_exactly_what_the_whatwg_parser_does(value in url_like()) {
+            prop_assert_eq!(base_url("f", &value).is_ok(), reference::base_url(&value), "base {:?}", value);
+            prop_assert_eq!(validate_redirect_uri(&value).is_ok(), reference::redirect_uri(&value), "redirect {:?}", value);
+            prop_assert_eq!(validate_push_url(&value).is_ok(), reference::push_url(&value), "push {:?}", value);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn no_input_makes_the_checks_panic(value in any::<String>(), tail in "\\PC{0,24}") {
+            for v in [value.clone(), format!("http://{value}"), format!("https://{tail}"), format!("http://[{tail}")] {
+                let _ = base_url("f", &v);
+                let _ = validate_redirect_uri(&v);
+                let _ = validate_push_url(&v);
+            }
+        }
     }
 
     #[test]

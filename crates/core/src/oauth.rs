@@ -13,7 +13,6 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use url::form_urlencoded;
 
 use crate::pkce::is_unreserved;
 use crate::{

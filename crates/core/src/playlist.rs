@@ -12,7 +12,6 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use url::form_urlencoded;
 
 use crate::api::authorized;
 use crate::error::parse_api_error;

@@ -220,3 +220,130 @@ test('scrolling a 10,000-item playlist', async ({ page, request }) => {
   });
   record({ metric: 'scroll', ...result });
 });
+
+// A phone on a slow mobile network, as Chromium's DevTools emulate it (Lighthouse's "slow 4G"): 1.6 Mbps down,
+// 750 kbps up, 150 ms added to every request, and the CPU slowed 4 times.
+const SLOW = { downBps: 1_600_000, upBps: 750_000, rttMs: 150, cpuSlowdown: 4 };
+// Round trips on the way to the first playlist card, each waiting for the one before: the document; its
+// stylesheet, loader, glue module and wasm (preloaded by the document, in parallel); config.json (fetched by the
+// running app); the Web API's CORS preflight; the playlists GET (with /v1/me beside it).
+const FIRST_VISIT_ROUND_TRIPS = 5;
+
+/**
+ * The built site as CloudFront serves it (deploy/setlist.json: compression on; xtask/src/dist.rs: hashed files
+ * immutable, the rest revalidated): brotli when the browser asks for it, else gzip, and 304 for an unchanged
+ * index.html or config.json. Trunk's own server sends every file uncompressed, which is not what a visitor gets.
+ */
+async function serveLikeCloudFront(dir: string): Promise<{ origin: string; close: () => Promise<void>; encodings: Set<string> }> {
+  const http = await import('http');
+  const zlib = await import('zlib');
+  const path = await import('path');
+  const crypto = await import('crypto');
+  const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
+  const encodings = new Set<string>();
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    let file = path.join(dir, path.normalize(url.pathname).replace(/^(\.\.[/\\])+/, ''));
+    if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(dir, 'index.html');
+    const body = fs.readFileSync(file);
+    const name = path.basename(file);
+    const hashed = /[-_][0-9a-f]{16}([._]|$)/.test(name) && name !== 'index.html' && name !== 'config.json';
+    const etag = `"${crypto.createHash('sha256').update(body).digest('hex').slice(0, 16)}"`;
+    res.setHeader('Cache-Control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
+    res.setHeader('ETag', etag);
+    res.setHeader('Content-Type', types[path.extname(name)] ?? 'application/octet-stream');
+    res.setHeader('Vary', 'Accept-Encoding');
+    if (req.headers['if-none-match'] === etag) {
+      res.statusCode = 304;
+      return res.end();
+    }
+    const accept = String(req.headers['accept-encoding'] ?? '');
+    let out = body;
+    if (/\bbr\b/.test(accept)) {
+      out = zlib.brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } });
+      res.setHeader('Content-Encoding', 'br');
+      encodings.add('br');
+    } else if (/\bgzip\b/.test(accept)) {
+      out = zlib.gzipSync(body, { level: 9 });
+      res.setHeader('Content-Encoding', 'gzip');
+      encodings.add('gzip');
+    }
+    res.setHeader('Content-Length', out.length);
+    res.end(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return { origin: `http://127.0.0.1:${port}`, encodings, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+test('first visit on a slow phone network', async ({ browser, page }) => {
+  const dist = process.env.SETLIST_BENCH_DIST;
+  expect(dist, 'SETLIST_BENCH_DIST: the built site (cargo xtask bench sets it)').toBeTruthy();
+  // Signed in once through the app; the visits below carry the same tokens to the measured origin, so the page
+  // they open is the playlists page, not the landing page.
+  await signIn(page);
+  const tokens: [string, string][] = await page.evaluate(() => Object.entries({ ...localStorage }));
+  const site = await serveLikeCloudFront(dist!);
+  // A new browser context is a fresh profile: empty HTTP cache, no connections, no compiled-wasm cache.
+  const context = await browser.newContext({
+    baseURL: site.origin,
+    storageState: { cookies: [], origins: [{ origin: site.origin, localStorage: tokens.map(([name, value]) => ({ name, value })) }] },
+  });
+  try {
+    const visitor = await context.newPage();
+    const cdp = await context.newCDPSession(visitor);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: SLOW.rttMs,
+      downloadThroughput: SLOW.downBps / 8,
+      uploadThroughput: SLOW.upBps / 8,
+    });
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: SLOW.cpuSlowdown });
+    // Bytes on the wire (headers included, after compression) and requests, per visit. The bound counts only what
+    // the first card waits for: the cover images, the favicon and a token push come after it or beside it.
+    let bytes = 0;
+    let criticalBytes = 0;
+    let requests: string[] = [];
+    const paths = new Map<string, string>();
+    cdp.on('Network.requestWillBeSent', (e: { requestId: string; request: { method: string; url: string } }) => {
+      const path = new URL(e.request.url).pathname;
+      paths.set(e.requestId, path);
+      requests.push(`${e.request.method} ${path}`);
+    });
+    cdp.on('Network.loadingFinished', (e: { requestId: string; encodedDataLength: number }) => {
+      bytes += e.encodedDataLength;
+      const path = paths.get(e.requestId) ?? '';
+      if (!/^\/(images\/|favicon\.ico$|api\/)/.test(path)) criticalBytes += e.encodedDataLength;
+    });
+    const visit = async () => {
+      bytes = 0;
+      criticalBytes = 0;
+      requests = [];
+      const ms = await timeUntil(visitor, '/', '[data-testid=playlist-card]');
+      // Everything the page started by then has ended (no request is cut off and left uncounted).
+      await visitor.waitForLoadState('networkidle');
+      return { ms, bytes, criticalBytes, requests };
+    };
+    const cold = await visit();
+    const warm = await visit();
+    const boundMs = Math.round((cold.criticalBytes * 8) / SLOW.downBps * 1000 + FIRST_VISIT_ROUND_TRIPS * SLOW.rttMs);
+    record({
+      metric: 'first_visit',
+      profile: SLOW,
+      encodings: [...site.encodings],
+      cold_ms: cold.ms,
+      cold_bytes: cold.bytes,
+      cold_critical_bytes: cold.criticalBytes,
+      cold_requests: cold.requests,
+      warm_ms: warm.ms,
+      warm_bytes: warm.bytes,
+      warm_requests: warm.requests,
+      bound_ms: boundMs,
+      round_trips: FIRST_VISIT_ROUND_TRIPS,
+    });
+  } finally {
+    await context.close();
+    await site.close();
+  }
+});
