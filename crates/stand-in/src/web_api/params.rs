@@ -67,12 +67,6 @@ impl Params {
         }
     }
 
-    /// Whether `additional_types` lists `episode` (without it, episodes come in the legacy track shape).
-    pub(crate) fn wants_episodes(&self) -> bool {
-        self.get("additional_types")
-            .is_some_and(|types| types.split(',').any(|t| t.trim() == "episode"))
-    }
-
     /// The parameters that `next`/`previous` links carry over: `&name=value` pairs.
     pub(crate) fn carried(&self, names: &[&str]) -> String {
         let mut out = String::new();
@@ -118,10 +112,13 @@ pub(crate) fn object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-/// An optional field of a body: absent (or `null`) is `None`; present with the wrong type is a 400.
+/// An optional field of a body: absent is `None`; present with the wrong type is a 400, and so is `null`. The
+/// reference types these fields as plain strings, booleans and integers (not `nullable`), and Spotify does not
+/// document `null` as "leave unchanged", so a `null` is refused rather than read as absent: a client that sends
+/// `"description": null` to clear a description learns it did not, instead of seeing a 200 that kept it.
 pub(crate) fn opt_bool(body: &Map<String, Value>, name: &str) -> Result<Option<bool>, ApiError> {
     match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
         Some(_) => Err(ApiError::bad_request(format!(
             "Invalid {name}: expected a boolean"
@@ -134,7 +131,7 @@ pub(crate) fn opt_string(
     name: &str,
 ) -> Result<Option<String>, ApiError> {
     match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(ApiError::bad_request(format!(
             "Invalid {name}: expected a string"
@@ -142,14 +139,14 @@ pub(crate) fn opt_string(
     }
 }
 
-/// An optional non-negative integer field; negative, fractional or non-numbers are a 400 with `message`.
+/// An optional non-negative integer field; negative, fractional, `null` or non-numbers are a 400 with `message`.
 pub(crate) fn opt_index(
     body: &Map<String, Value>,
     name: &str,
     message: &'static str,
 ) -> Result<Option<usize>, ApiError> {
     match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(value) => value
             .as_u64()
             .and_then(|n| usize::try_from(n).ok())
@@ -190,7 +187,7 @@ pub(crate) fn uris(
         ));
     }
     match body.get("uris") {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::Array(items)) => items
             .iter()
             .map(|item| {
@@ -259,6 +256,19 @@ mod tests {
     }
 
     #[test]
+    fn null_fields_are_refused_not_ignored() {
+        let body = json!({"name": null, "public": null, "position": null, "uris": null});
+        let body = body.as_object().unwrap();
+        assert!(opt_string(body, "name").is_err());
+        assert!(opt_bool(body, "public").is_err());
+        assert!(opt_index(body, "position", "Index out of bounds").is_err());
+        assert!(uris(&params(""), body).is_err());
+        // Absent is still fine.
+        assert_eq!(opt_string(body, "description").unwrap(), None);
+        assert_eq!(opt_bool(body, "collaborative").unwrap(), None);
+    }
+
+    #[test]
     fn bodies_must_be_objects() {
         assert!(object(b"").unwrap().is_empty());
         assert!(object(b"  \n").unwrap().is_empty());
@@ -275,7 +285,5 @@ mod tests {
             p.carried(&["additional_types", "fields", "market"]),
             "&fields=items%28name%29&market=GB"
         );
-        assert!(params("additional_types=track,episode").wants_episodes());
-        assert!(!params("additional_types=track").wants_episodes());
     }
 }
