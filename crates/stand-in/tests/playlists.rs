@@ -1618,11 +1618,20 @@ async fn an_unknown_snapshot_gets_spotifys_error_and_changes_nothing() {
     assert_eq!(order_of(&harness, id, &token).await, before);
 }
 
+/// The first URI of `id`, for a request that would be valid.
+async fn before_uri(harness: &Harness, id: &str, token: &str) -> String {
+    harness.uris(id, token).await[0].clone()
+}
+
 #[tokio::test]
-async fn null_body_fields_are_refused() {
+async fn null_and_malformed_body_fields_are_refused() {
     let harness = Harness::new();
     let token = harness.token(ALICE, PLAYLIST_SCOPES);
     let id = seeded("Sunday Slow");
+    let add_with_query = format!(
+        "/v1/playlists/{id}/items?uris={}&position=0",
+        before_uri(&harness, id, &token).await
+    );
     let cases = [
         (
             Method::PUT,
@@ -1654,6 +1663,13 @@ async fn null_body_fields_are_refused() {
             format!("/v1/playlists/{id}/items"),
             json!({ "items": [], "snapshot_id": null }),
         ),
+        // The query's uris and position win over the body's, but a malformed body is still refused.
+        (
+            Method::POST,
+            add_with_query.clone(),
+            json!({ "uris": false }),
+        ),
+        (Method::POST, add_with_query, json!({ "position": "N" })),
     ];
     let before = harness.get_ok(&format!("/v1/playlists/{id}"), &token).await;
     for (method, path, body) in cases {

@@ -172,11 +172,26 @@ pub(crate) fn query_index(
 }
 
 /// A list of URIs: from the `uris` query parameter (comma separated) when present, which wins as on Spotify,
-/// else from the body's `uris` array. `None` when neither has it.
+/// else from the body's `uris` array. `None` when neither has it. The body's `uris` must be an array of strings
+/// even when the query's win: a request whose body breaks the reference's schema is refused, not half-read.
 pub(crate) fn uris(
     params: &Params,
     body: &Map<String, Value>,
 ) -> Result<Option<Vec<String>>, ApiError> {
+    let from_body = match body.get("uris") {
+        None => None,
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|item| {
+                    item.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| ApiError::bad_request("Invalid uris: expected strings"))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(_) => return Err(ApiError::bad_request("Invalid uris: expected an array")),
+    };
     if let Some(raw) = params.get("uris") {
         return Ok(Some(
             raw.split(',')
@@ -186,19 +201,7 @@ pub(crate) fn uris(
                 .collect(),
         ));
     }
-    match body.get("uris") {
-        None => Ok(None),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| {
-                item.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| ApiError::bad_request("Invalid uris: expected strings"))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-        Some(_) => Err(ApiError::bad_request("Invalid uris: expected an array")),
-    }
+    Ok(from_body)
 }
 
 #[cfg(test)]
@@ -250,6 +253,9 @@ mod tests {
             uris(&params(""), body).unwrap(),
             Some(vec!["spotify:track:b".to_owned()])
         );
+        // The query wins, but the body must still be well formed.
+        let bad = json!({"uris": false});
+        assert!(uris(&params("uris=spotify:track:a"), bad.as_object().unwrap()).is_err());
         assert!(uris(&params(""), json!({"uris": "x"}).as_object().unwrap()).is_err());
         assert!(uris(&params(""), json!({"uris": [1]}).as_object().unwrap()).is_err());
         assert_eq!(uris(&params(""), &Map::new()).unwrap(), None);

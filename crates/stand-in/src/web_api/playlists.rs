@@ -341,10 +341,10 @@ pub(super) async fn add(
         _ => params::object(&body)?,
     };
     let uris = params::uris(&params, &body)?.unwrap_or_default();
-    let position = match params::query_index(&params, "position", "Index out of bounds")? {
-        Some(position) => Some(position),
-        None => params::opt_index(&body, "position", "Index out of bounds")?,
-    };
+    // The query's `position` wins, but the body's must still be well formed (as for `uris`).
+    let body_position = params::opt_index(&body, "position", "Index out of bounds")?;
+    let position =
+        params::query_index(&params, "position", "Index out of bounds")?.or(body_position);
 
     let mut inner = stand_in.lock();
     let now = inner.clock.now();

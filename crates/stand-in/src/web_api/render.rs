@@ -167,7 +167,8 @@ impl<'a> Render<'a> {
         })
     }
 
-    fn show(&self, index: u32) -> Value {
+    /// A ShowObject's simplified fields (a SimplifiedShowObject), as search and an episode's `show` carry it.
+    pub(crate) fn show(&self, index: u32) -> Value {
         let show = self.catalog.show(index);
         let total = self
             .catalog
