@@ -10,6 +10,12 @@
 #                               beside the repository)
 #   CONFORMANCE_MAX_EXAMPLES    test cases per operation and phase (default 100; well under a minute in all)
 #   CONFORMANCE_SEED            schemathesis seed (default fixed, so runs are reproducible)
+#   CONFORMANCE_CHECKS          "suite" (default): the checks above, which the stand-in passes; "all": schemathesis's
+#                               --checks all, adding negative_data_rejection, positive_data_acceptance,
+#                               use_after_free, ensure_resource_availability, ignored_auth and the rest. The issue 14
+#                               run is CONFORMANCE_CHECKS=all CONFORMANCE_MAX_EXAMPLES=200; what it still reports is
+#                               listed in hooks.py (each a gap in the reference document, not in the stand-in), so
+#                               that mode exits non-zero and is not part of `cargo xtask test`.
 # Installs schemathesis 4 with pip when it is missing. Exits with schemathesis's exit code.
 set -euo pipefail
 
@@ -23,6 +29,14 @@ repo="$(cd "$here/../../.." && pwd)"
 spec="${SETLIST_SPOTIFY_SPEC:-$repo/reference/spotify-web-api.openapi.yml}"
 max_examples="${CONFORMANCE_MAX_EXAMPLES:-100}"
 seed="${CONFORMANCE_SEED:-20261128}"
+case "${CONFORMANCE_CHECKS:-suite}" in
+    suite)
+        checks=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
+        continue_on_failure=() ;;
+    # Without --continue-on-failure an operation stops at its first failure, long before its examples are spent.
+    all) checks=all; continue_on_failure=(--continue-on-failure) ;;
+    *) echo "conformance: CONFORMANCE_CHECKS is suite or all, not ${CONFORMANCE_CHECKS}" >&2; exit 2 ;;
+esac
 
 if [[ ! -f "$spec" ]]; then
     echo "conformance: reference document not found at $spec (set SETLIST_SPOTIFY_SPEC)" >&2
@@ -127,7 +141,8 @@ schemathesis --config-file "$work/schemathesis.toml" run "$spec" \
     --include-operation-id reorder-or-replace-playlists-items \
     --include-operation-id remove-items-playlist \
     --include-operation-id search \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+    --checks "$checks" \
+    "${continue_on_failure[@]}" \
     --phases examples,coverage,fuzzing \
     --max-examples "$max_examples" \
     --seed "$seed" \
