@@ -21,7 +21,8 @@ import spotipy
 from spotipy.cache_handler import MemoryCacheHandler
 
 USER = "chen.setlist"
-SCOPE = "playlist-read-private playlist-read-collaborative playlist-modify-public playlist-modify-private user-read-private"
+SCOPE = ("playlist-read-private playlist-read-collaborative playlist-modify-public playlist-modify-private "
+         "user-read-private")
 CHECKS = 0
 
 
@@ -208,7 +209,8 @@ def flow(base, client_id, redirect_uri):
     # The reference's own exclusion example, on the `item` spelling.
     page = sp.playlist_items(pid, fields="items.item.album(!external_urls,images)", limit=3)
     album = page["items"][0]["item"]["album"]
-    check("external_urls" not in album and "images" not in album and album.get("name"), f"exclusion gave {sorted(album)}")
+    check("external_urls" not in album and "images" not in album and album.get("name"),
+          f"exclusion gave {sorted(album)}")
 
     step("search every type")
     types = ["track", "artist", "album", "playlist", "show", "episode"]
