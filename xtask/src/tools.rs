@@ -21,11 +21,13 @@ pub(crate) struct Needs {
     pub(crate) playwright: bool,
     /// moto's server (the sink's Secrets Manager tests) from PyPI.
     pub(crate) python: bool,
+    /// spotipy from PyPI: the real client the conformance step runs against the stand-in (issue 14).
+    pub(crate) spotipy: bool,
 }
 
 impl Needs {
     pub(crate) fn everything() -> Self {
-        Self { wasm: true, browser: true, playwright: true, python: true }
+        Self { wasm: true, browser: true, playwright: true, python: true, spotipy: true }
     }
 }
 
@@ -64,6 +66,9 @@ pub(crate) fn ensure_quick(needs: Needs) -> Result<()> {
     }
     if needs.python {
         ensure_pip("moto_server", "moto[server]==5.2.5")?;
+    }
+    if needs.spotipy {
+        ensure_pip_module("spotipy", SPOTIPY_VERSION)?;
     }
     Ok(())
 }
@@ -317,6 +322,19 @@ fn ensure_pip(bin: &str, requirement: &str) -> Result<()> {
         procs::run(Command::new("pyenv").arg("rehash"))?;
     }
     Ok(())
+}
+
+/// The spotipy release tests/spotipy/flow.py is written against; pinned so a new release cannot change the step.
+const SPOTIPY_VERSION: &str = "2.26.0";
+
+/// A PyPI package that is imported, not run (it has no command to look for): installed at exactly `version`
+/// unless that version is already there.
+fn ensure_pip_module(package: &str, version: &str) -> Result<()> {
+    let installed = output(Command::new("python3").args(["-m", "pip", "show", package]));
+    if installed.is_some_and(|shown| shown.lines().any(|line| line.trim() == format!("Version: {version}"))) {
+        return Ok(());
+    }
+    procs::run(Command::new("python3").args(["-m", "pip", "install", "--quiet", &format!("{package}=={version}")]))
 }
 
 fn ensure_playwright() -> Result<()> {

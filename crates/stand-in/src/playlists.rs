@@ -1,15 +1,35 @@
 //! Playlists and who keeps which in their library, with Spotify's editing semantics: positioned inserts, replace,
 //! range reorder, and removal of every occurrence of a URI. Every write that changes the playlist makes a new
-//! `snapshot_id`; like Spotify, a `snapshot_id` sent with a request is never used to refuse a change.
+//! `snapshot_id`; like Spotify, a `snapshot_id` sent with a request is never used to refuse a change because the
+//! playlist moved on since.
+//!
+//! Snapshot-relative writes. The reference says of `snapshot_id` on a remove: "The API will validate that the
+//! specified items exist and in the specified positions and make the changes, even if more recent changes have
+//! been made to the playlist" (and, on a reorder, "the playlist's snapshot ID against which you want to make the
+//! changes"). So a reorder or a remove by position that names a snapshot counts its indices in that version, and
+//! the change is carried over to the current list: every entry has an identity kept across moves
+//! ([`Entry::uid`]), and the playlist keeps the entries of its last [`SNAPSHOTS_KEPT`] versions (20, the current
+//! one included; details changes are versions too). What "carried over" means where later changes got in the way
+//! is not documented; the choices are at [`Playlist::reorder_in`] and [`Playlist::remove_in`] (in short: removed
+//! entries are skipped, survivors move together before the first surviving entry that followed the target). A
+//! replace sets the whole list and an add has no snapshot in the reference, so neither reads one.
+//!
+//! An unknown snapshot (not a snapshot id, another playlist's, or one older than the versions kept) is `400 Missing
+//! or bad version tag`: the reference names no error for it, and that message is what clients have reported from
+//! Spotify for a remove carrying a snapshot it would not take (jwilsson/spotify-web-api-php#271, 2024). A
+//! position that does not hold the named URI in that version is `400 Could not remove tracks, please check
+//! parameters.` (chosen; the reference names no message); nothing changes on either error.
 //!
 //! No-op writes keep the snapshot. The reference does not say what Spotify answers for a write that changes
 //! nothing, so this is a choice: a reorder onto itself (`insert_before` at either edge of the moved range), a
 //! remove whose URIs are all absent, and an empty remove (`"items": []`) answer success with the current
 //! `snapshot_id`, unchanged. A snapshot id then names a list of items, so a client comparing snapshots sees
 //! "nothing changed" as it is; a client that assumes every write bumps the snapshot is the one to fix (the app
-//! must accept both). Adds and replaces always make a new snapshot (their entries get a new `added_at`).
+//! must accept both). Adds and replaces always make a new snapshot (their entries get a new `added_at`). A reorder
+//! on an older snapshot whose moved entries are all gone since is a no-op too.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -232,7 +252,15 @@ pub(crate) struct Entry {
     /// Unix seconds.
     pub(crate) added_at: i64,
     pub(crate) added_by: &'static str,
+    /// This entry's identity within its playlist, kept across moves: how a position in an older snapshot is found
+    /// in the current list. Given by the playlist when the entry joins it ([`Playlist::insert`],
+    /// [`Playlist::replace`], [`Playlist::number_entries`]); whatever the caller set is overwritten.
+    pub(crate) uid: u64,
 }
+
+/// How many versions of a playlist, the current one included, a `snapshot_id` may name. An older snapshot is
+/// answered as unknown (see the module docs).
+pub(crate) const SNAPSHOTS_KEPT: usize = 20;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Playlist {
@@ -245,6 +273,11 @@ pub(crate) struct Playlist {
     pub(crate) entries: Vec<Entry>,
     /// Bumped by every successful write; the snapshot id is derived from it.
     pub(crate) version: u32,
+    /// The entries of the latest [`SNAPSHOTS_KEPT`] versions, the current one included, newest last: what a write
+    /// carrying an older `snapshot_id` is applied against.
+    history: VecDeque<(u32, Arc<[Entry]>)>,
+    /// The next [`Entry::uid`] to give.
+    next_uid: u64,
 }
 
 /// Why an edit was refused. Each maps to a 400 with [`EditError::message`].
@@ -253,6 +286,10 @@ pub(crate) enum EditError {
     Position,
     Range,
     InsertBefore,
+    /// A `snapshot_id` that names no version this stand-in still keeps, or is not one at all.
+    Snapshot,
+    /// A remove's `positions` do not hold the URI it names (in the snapshot the request names).
+    Positions,
 }
 
 impl EditError {
@@ -261,8 +298,18 @@ impl EditError {
             Self::Position => "Index out of bounds",
             Self::Range => "Invalid range",
             Self::InsertBefore => "Invalid insert_before",
+            Self::Snapshot => "Missing or bad version tag",
+            Self::Positions => "Could not remove tracks, please check parameters.",
         }
     }
+}
+
+/// A remove request's target: every occurrence of an item, or the entries at given positions (counted in the
+/// version the request names), which must hold that item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Removal {
+    pub(crate) item: Item,
+    pub(crate) positions: Option<Vec<usize>>,
 }
 
 impl Playlist {
@@ -276,20 +323,86 @@ impl Playlist {
             collaborative: false,
             entries: Vec::new(),
             version: 1,
+            history: VecDeque::from([(1, Arc::from(&[][..]))]),
+            next_uid: 1,
         }
     }
 
     /// An opaque, base64 version id: the version counter plus a hash of the playlist id and that counter.
     pub(crate) fn snapshot_id(&self) -> String {
-        let digest = Sha256::digest(format!("{}:{}", self.id, self.version).as_bytes());
+        self.snapshot_id_of(self.version)
+    }
+
+    fn snapshot_id_of(&self, version: u32) -> String {
+        let digest = Sha256::digest(format!("{}:{}", self.id, version).as_bytes());
         let mut bytes = Vec::with_capacity(24);
-        bytes.extend_from_slice(&self.version.to_be_bytes());
+        bytes.extend_from_slice(&version.to_be_bytes());
         bytes.extend_from_slice(&digest[..20]);
         STANDARD.encode(bytes)
     }
 
+    /// Starts a new version, after a change to anything a snapshot covers; the new version's entries are kept for
+    /// later writes that name it.
     pub(crate) fn bump(&mut self) {
         self.version = self.version.wrapping_add(1);
+        self.remember();
+    }
+
+    /// Keeps the current version's entries, dropping the oldest beyond [`SNAPSHOTS_KEPT`].
+    fn remember(&mut self) {
+        self.history.retain(|(version, _)| *version != self.version);
+        self.history
+            .push_back((self.version, Arc::from(self.entries.as_slice())));
+        while self.history.len() > SNAPSHOTS_KEPT {
+            self.history.pop_front();
+        }
+    }
+
+    /// The entries of the version `snapshot_id` names: the current list for `None` or the current snapshot, an
+    /// earlier one while it is kept; [`EditError::Snapshot`] for anything else (another playlist's snapshot, an
+    /// expired one, a string that is not a snapshot id).
+    pub(crate) fn entries_at(&self, snapshot_id: Option<&str>) -> Result<Arc<[Entry]>, EditError> {
+        let Some(snapshot_id) = snapshot_id else {
+            return Ok(Arc::from(self.entries.as_slice()));
+        };
+        let bytes = STANDARD
+            .decode(snapshot_id)
+            .map_err(|_| EditError::Snapshot)?;
+        let version: [u8; 4] = bytes
+            .get(..4)
+            .and_then(|v| v.try_into().ok())
+            .ok_or(EditError::Snapshot)?;
+        let version = u32::from_be_bytes(version);
+        // The hash ties the version to this playlist: a snapshot of another one is not accepted here.
+        if self.snapshot_id_of(version) != snapshot_id {
+            return Err(EditError::Snapshot);
+        }
+        if version == self.version {
+            return Ok(Arc::from(self.entries.as_slice()));
+        }
+        self.history
+            .iter()
+            .find(|(kept, _)| *kept == version)
+            .map(|(_, entries)| Arc::clone(entries))
+            .ok_or(EditError::Snapshot)
+    }
+
+    /// Gives every entry a fresh [`Entry::uid`] and keeps the list as the current version's; for lists assigned
+    /// whole (seeding), which do not start a new version.
+    pub(crate) fn number_entries(&mut self) {
+        for entry in &mut self.entries {
+            entry.uid = self.next_uid;
+            self.next_uid += 1;
+        }
+        self.remember();
+    }
+
+    fn numbered(&mut self, mut items: Vec<Entry>) -> Vec<Entry> {
+        for entry in &mut items {
+            entry.uid = self.next_uid;
+            self.next_uid += 1;
+        }
+        items
     }
 
     /// Inserts `items` before index `position` (appends when `None`). `position` may equal the length.
@@ -302,21 +415,47 @@ impl Playlist {
         if at > self.entries.len() {
             return Err(EditError::Position);
         }
+        let items = self.numbered(items);
         self.entries.splice(at..at, items);
         Ok(())
     }
 
+    /// Replaces every entry with `items`.
+    pub(crate) fn replace(&mut self, items: Vec<Entry>) {
+        self.entries = self.numbered(items);
+    }
+
     /// Moves the `length` items starting at `start` to just before the item that was at `insert_before` (or to
-    /// the end when `insert_before` is the length), indices counted in the list as it was before the move.
-    /// `insert_before` inside the moved range is refused; at either edge of it nothing moves. Answers whether the
-    /// list changed.
+    /// the end when `insert_before` is the length), indices counted in the current list. See
+    /// [`Playlist::reorder_in`].
+    #[cfg(test)]
     pub(crate) fn reorder(
         &mut self,
         start: usize,
         length: usize,
         insert_before: usize,
     ) -> Result<bool, EditError> {
-        let n = self.entries.len();
+        let base = Arc::from(self.entries.as_slice());
+        self.reorder_in(&base, start, length, insert_before)
+    }
+
+    /// A reorder whose indices are counted in `base`, an earlier version of this list (or the current one), applied
+    /// to the current list as Spotify describes: the entries that were at `start..start + length` in `base` move to
+    /// just before the entry that was at `insert_before` in `base`, wherever later changes have put them.
+    ///
+    /// The indices are checked against `base`: `insert_before` inside the moved range is refused, and at either
+    /// edge of it nothing moves. Since `base`: moved entries that were removed are not moved (none left: nothing
+    /// happens); the moved ones that are left go together, in their current order; when the entry they went before
+    /// was removed, they go before the next entry of `base` that is still there and not moved, else to the end.
+    /// Answers whether the list changed.
+    pub(crate) fn reorder_in(
+        &mut self,
+        base: &[Entry],
+        start: usize,
+        length: usize,
+        insert_before: usize,
+    ) -> Result<bool, EditError> {
+        let n = base.len();
         let end = start.checked_add(length).ok_or(EditError::Range)?;
         if length == 0 || start >= n || end > n {
             return Err(EditError::Range);
@@ -327,21 +466,74 @@ impl Playlist {
         if insert_before == start || insert_before == end {
             return Ok(false);
         }
-        let moved: Vec<Entry> = self.entries.drain(start..end).collect();
-        let at = if insert_before > start {
-            insert_before - length
-        } else {
-            insert_before
-        };
-        self.entries.splice(at..at, moved);
-        Ok(true)
+        let moving: HashSet<u64> = base[start..end].iter().map(|e| e.uid).collect();
+        let (moved, mut rest): (Vec<Entry>, Vec<Entry>) = self
+            .entries
+            .iter()
+            .partition(|entry| moving.contains(&entry.uid));
+        if moved.is_empty() {
+            return Ok(false);
+        }
+        let present: HashMap<u64, usize> = rest
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| (entry.uid, i))
+            .collect();
+        let at = base[insert_before..]
+            .iter()
+            .find_map(|entry| present.get(&entry.uid).copied())
+            .unwrap_or(rest.len());
+        rest.splice(at..at, moved);
+        let changed = rest
+            .iter()
+            .map(|e| e.uid)
+            .ne(self.entries.iter().map(|e| e.uid));
+        self.entries = rest;
+        Ok(changed)
     }
 
     /// Removes every entry whose item is in `items`; answers how many went.
+    #[cfg(test)]
     pub(crate) fn remove_all(&mut self, items: &HashSet<Item>) -> usize {
         let before = self.entries.len();
         self.entries.retain(|entry| !items.contains(&entry.item));
         before - self.entries.len()
+    }
+
+    /// Removes what `removals` name, positions counted in `base` (an earlier version of this list, or the current
+    /// one). Every position must be inside `base` and hold the removal's item there, else nothing changes and the
+    /// answer is [`EditError::Positions`]. Entries named by position that later changes already removed stay
+    /// removed; a removal without positions takes every occurrence of its item in the current list. Answers how
+    /// many entries went.
+    pub(crate) fn remove_in(
+        &mut self,
+        base: &[Entry],
+        removals: &[Removal],
+    ) -> Result<usize, EditError> {
+        let mut doomed_uids = HashSet::new();
+        let mut doomed_items = HashSet::new();
+        for removal in removals {
+            match &removal.positions {
+                None => {
+                    doomed_items.insert(removal.item);
+                }
+                Some(positions) => {
+                    for &position in positions {
+                        match base.get(position) {
+                            Some(entry) if entry.item == removal.item => {
+                                doomed_uids.insert(entry.uid);
+                            }
+                            _ => return Err(EditError::Positions),
+                        }
+                    }
+                }
+            }
+        }
+        let before = self.entries.len();
+        self.entries.retain(|entry| {
+            !doomed_uids.contains(&entry.uid) && !doomed_items.contains(&entry.item)
+        });
+        Ok(before - self.entries.len())
     }
 }
 
@@ -417,8 +609,10 @@ impl Store {
                     item,
                     added_at: SEED_EPOCH + (i as i64) * 37 * 60,
                     added_by: editors[i % if seed.collaborative { editors.len() } else { 1 }],
+                    uid: 0,
                 })
                 .collect();
+            playlist.number_entries();
             debug_assert_eq!(count, seed.size, "{}", seed.name);
             store.playlists.insert(playlist.id.clone(), playlist);
         }
@@ -495,8 +689,10 @@ impl Store {
                     item,
                     added_at: now,
                     added_by: owner,
+                    uid: 0,
                 })
                 .collect();
+            playlist.number_entries();
         }
         id
     }
@@ -539,8 +735,10 @@ mod tests {
                 item: Item::Track(i),
                 added_at: 0,
                 added_by: "alice.setlist",
+                uid: 0,
             })
             .collect();
+        playlist.number_entries();
         playlist
     }
 
@@ -613,6 +811,7 @@ mod tests {
             item: Item::Track(i),
             added_at: 0,
             added_by: "alice.setlist",
+            uid: 0,
         };
         let mut p = playlist(3);
         p.insert(Some(0), vec![new(10)]).unwrap();
@@ -631,8 +830,10 @@ mod tests {
                 item: Item::Track(i),
                 added_at: 0,
                 added_by: "alice.setlist",
+                uid: 0,
             });
         }
+        p.number_entries();
         let gone = p.remove_all(&[Item::Track(1), Item::Track(9)].into_iter().collect());
         assert_eq!(gone, 3);
         assert_eq!(order(&p), [2, 3, 2]);
@@ -645,6 +846,152 @@ mod tests {
         assert_eq!(first.len(), 32);
         p.bump();
         assert_ne!(p.snapshot_id(), first);
+    }
+
+    fn fresh(i: u32) -> Entry {
+        Entry {
+            item: Item::Track(i),
+            added_at: 0,
+            added_by: "alice.setlist",
+            uid: 0,
+        }
+    }
+
+    /// The playlist [0..6] with track 10 then inserted at the front: answers it and the snapshot before the insert.
+    fn moved_on() -> (Playlist, String) {
+        let mut p = playlist(6);
+        let old = p.snapshot_id();
+        p.insert(Some(0), vec![fresh(10)]).unwrap();
+        p.bump();
+        (p, old)
+    }
+
+    fn reorder_on(
+        p: &mut Playlist,
+        snapshot: &str,
+        start: usize,
+        length: usize,
+        before: usize,
+    ) -> bool {
+        let base = p.entries_at(Some(snapshot)).unwrap();
+        p.reorder_in(&base, start, length, before).unwrap()
+    }
+
+    #[test]
+    fn a_reorder_on_an_older_snapshot_moves_the_items_it_named() {
+        // On the old [0,1,2,3,4,5]: the first item to the end. Since then 10 went in front.
+        let (mut p, old) = moved_on();
+        assert!(reorder_on(&mut p, &old, 0, 1, 6));
+        assert_eq!(order(&p), [10, 1, 2, 3, 4, 5, 0]);
+        // Applied to the current list those indices would have moved 10 instead.
+
+        // On the old list again: [4,5] before 1, wherever they all are now.
+        assert!(reorder_on(&mut p, &old, 4, 2, 1));
+        assert_eq!(order(&p), [10, 4, 5, 1, 2, 3, 0]);
+        // Backwards onto the old front: before what was at 0 (track 0, now last).
+        assert!(reorder_on(&mut p, &old, 2, 1, 0));
+        assert_eq!(order(&p), [10, 4, 5, 1, 3, 2, 0]);
+    }
+
+    #[test]
+    fn a_reorder_on_the_current_snapshot_is_a_plain_reorder() {
+        for (start, length, before) in [(0, 1, 6), (5, 1, 0), (1, 2, 5), (3, 2, 1), (2, 1, 4)] {
+            let mut plain = playlist(6);
+            let mut named = playlist(6);
+            let snapshot = named.snapshot_id();
+            plain.reorder(start, length, before).unwrap();
+            reorder_on(&mut named, &snapshot, start, length, before);
+            assert_eq!(order(&plain), order(&named), "{start},{length},{before}");
+        }
+    }
+
+    #[test]
+    fn a_reorder_on_an_older_snapshot_survives_removals() {
+        let mut p = playlist(6);
+        let old = p.snapshot_id();
+        p.remove_all(&[Item::Track(2), Item::Track(5)].into_iter().collect());
+        p.bump();
+        // [1,2] before 5 on the old list: 2 is gone, so 1 moves alone; 5 is gone, so to the end.
+        assert!(reorder_on(&mut p, &old, 1, 2, 5));
+        assert_eq!(order(&p), [0, 3, 4, 1]);
+        // Only removed items named: nothing moves.
+        assert!(!reorder_on(&mut p, &old, 5, 1, 0));
+        assert_eq!(order(&p), [0, 3, 4, 1]);
+        // Indices are checked against the old list (6 long), not the current one (4 long).
+        let base = p.entries_at(Some(&old)).unwrap();
+        assert_eq!(p.reorder_in(&base, 5, 1, 7), Err(EditError::InsertBefore));
+        assert_eq!(p.reorder_in(&base, 6, 1, 0), Err(EditError::Range));
+        assert!(p.reorder_in(&base, 0, 1, 6).is_ok());
+    }
+
+    #[test]
+    fn a_remove_by_position_on_an_older_snapshot_takes_the_occurrence_it_named() {
+        // [a, b, a, c] with x then put in front: the old position 2 is the second `a`, now at 3.
+        let mut p = playlist(0);
+        p.insert(None, [1, 2, 1, 3].map(fresh).to_vec()).unwrap();
+        p.bump();
+        let old = p.snapshot_id();
+        p.insert(Some(0), vec![fresh(9)]).unwrap();
+        p.bump();
+        let second_a = p.entries[3].uid;
+        let base = p.entries_at(Some(&old)).unwrap();
+        let removal = |item, positions: &[usize]| Removal {
+            item: Item::Track(item),
+            positions: Some(positions.to_vec()),
+        };
+        assert_eq!(p.remove_in(&base, &[removal(1, &[2])]), Ok(1));
+        assert_eq!(order(&p), [9, 1, 2, 3]);
+        assert!(p.entries.iter().all(|e| e.uid != second_a));
+        // A position that does not hold the URI in that snapshot: refused, nothing changes.
+        assert_eq!(
+            p.remove_in(&base, &[removal(3, &[3]), removal(2, &[2])]),
+            Err(EditError::Positions)
+        );
+        assert_eq!(
+            p.remove_in(&base, &[removal(3, &[4])]),
+            Err(EditError::Positions)
+        );
+        assert_eq!(order(&p), [9, 1, 2, 3]);
+        // Already gone since: counts as done.
+        assert_eq!(p.remove_in(&base, &[removal(1, &[2])]), Ok(0));
+        // Without positions: every occurrence in the current list, the new ones included.
+        p.insert(None, vec![fresh(1)]).unwrap();
+        p.bump();
+        let every = Removal {
+            item: Item::Track(1),
+            positions: None,
+        };
+        assert_eq!(p.remove_in(&base, &[every]), Ok(2));
+        assert_eq!(order(&p), [9, 2, 3]);
+    }
+
+    #[test]
+    fn unknown_snapshots_are_refused() {
+        let (mut p, old) = moved_on();
+        let other = Playlist::new("q".into(), "alice.setlist", "t".into()).snapshot_id();
+        for bad in ["", "not even a snapshot", "AAAA", other.as_str()] {
+            assert_eq!(
+                p.entries_at(Some(bad)).err(),
+                Some(EditError::Snapshot),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(p.entries_at(Some(&old)).unwrap().len(), 6);
+        assert_eq!(p.entries_at(Some(&p.snapshot_id())).unwrap().len(), 7);
+        // The current version and the SNAPSHOTS_KEPT - 1 before it are kept; older ones are forgotten.
+        let mut kept = vec![p.snapshot_id()];
+        for _ in 0..SNAPSHOTS_KEPT {
+            p.bump();
+            kept.push(p.snapshot_id());
+        }
+        assert_eq!(p.entries_at(Some(&old)).err(), Some(EditError::Snapshot));
+        assert_eq!(
+            p.entries_at(Some(&kept[0])).err(),
+            Some(EditError::Snapshot)
+        );
+        for snapshot in &kept[1..] {
+            assert!(p.entries_at(Some(snapshot)).is_ok());
+        }
     }
 
     #[test]

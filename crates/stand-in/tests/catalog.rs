@@ -273,6 +273,35 @@ async fn latency_from_options() {
 async fn search_finds_artists_albums_and_public_playlists() {
     let harness = Harness::new();
     let token = harness.token("alice.setlist", SCOPE);
+    // Shows by name, publisher or description; audiobooks stay empty.
+    let shows = harness
+        .get_ok("/v1/search?q=harbor%20radio&type=show,audiobook", &token)
+        .await;
+    assert_eq!(shows["shows"]["total"], 1, "{shows}");
+    assert_eq!(shows["shows"]["items"][0]["name"], "Signal & Noise");
+    assert_eq!(shows["shows"]["items"][0]["type"], "show");
+    assert_eq!(shows["audiobooks"]["total"], 0);
+    let none = harness
+        .get_ok("/v1/search?q=track:harbor&type=show", &token)
+        .await;
+    assert_eq!(none["shows"]["total"], 0);
+    // include_external: `audio` or nothing, as the reference's enum says.
+    harness
+        .get_ok(
+            "/v1/search?q=harbor&type=show&include_external=audio",
+            &token,
+        )
+        .await;
+    let (status, body) = harness
+        .call_json(
+            Method::GET,
+            "/v1/search?q=harbor&type=show&include_external=video",
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["message"], "Invalid include_external");
     // A track's artist and album, by name.
     let track = harness
         .get_ok("/v1/search?q=a&type=track&limit=1", &token)

@@ -3,6 +3,14 @@
 //! list of names to keep; `a.b` keeps `a` and within it only `b`; `a(b,c)` keeps `a` and within it `b` and `c`;
 //! `!name` drops a field and keeps the rest. A filter applies to each element of an array it meets, so
 //! `items(added_at,item(name))` works on a page of entries.
+//!
+//! Exclusion covers a whole list: a `!` in front of the first name of a list (the whole value, or the inside of
+//! parentheses) excludes every name in that list and keeps the rest, so the reference's own example
+//! `items.track.album(!external_urls,images)` answers the album without `external_urls` and without `images`.
+//! Read name by name, that example would keep only `images` (a list that names something keeps only what it
+//! names), which makes its `!` pointless; the reference offers it as the way to exclude, so the list reading is
+//! the one taken. A `!` further into a list that starts with a plain name (`a,!b`) drops that name only, and
+//! the list keeps only what it names. Excluded names cannot carry their own selection (`!a(b)`, `!a.b`).
 
 use serde_json::{Map, Value};
 
@@ -111,6 +119,15 @@ impl Parser {
         while self.peek() == Some(',') {
             self.at += 1;
             group.push(self.selector(depth)?);
+        }
+        // A leading `!` makes the list an exclusion list (module docs).
+        if group[0].negate {
+            for selector in &mut group {
+                if selector.sub.is_some() {
+                    return Err(Invalid);
+                }
+                selector.negate = true;
+            }
         }
         Ok(group)
     }
@@ -248,11 +265,25 @@ mod tests {
             run("!items,!href", page()),
             json!({ "total": 2, "limit": 20 })
         );
-        // Mixed: the positives decide, the negatives still drop.
+        // A leading `!` excludes the whole list, as in the reference's example `album(!external_urls,images)`.
         assert_eq!(
             run("items.item(!uri,name)", page()),
+            json!({ "items": [
+                { "item": { "artists": [{ "name": "X", "id": "x" }], "album": { "name": "L", "href": "lh", "images": [] } } },
+                { "item": { "artists": [{ "name": "Y", "id": "y" }, { "name": "Z", "id": "z" }], "album": { "name": "M", "href": "mh", "images": [] } } }
+            ] })
+        );
+        assert_eq!(
+            run("items.item.album(!href,images)", page()),
+            json!({ "items": [{ "item": { "album": { "name": "L" } } }, { "item": { "album": { "name": "M" } } }] })
+        );
+        // A `!` after a plain name drops that name only; the list still keeps only what it names.
+        assert_eq!(
+            run("items.item(name,!uri)", page()),
             json!({ "items": [{ "item": { "name": "A" } }, { "item": { "name": "B" } }] })
         );
+        // A leading `!` cannot exclude a nested selection.
+        assert_eq!(Fields::parse("!total,items(added_at)"), Err(Invalid));
     }
 
     #[test]

@@ -67,12 +67,6 @@ impl Params {
         }
     }
 
-    /// Whether `additional_types` lists `episode` (without it, episodes come in the legacy track shape).
-    pub(crate) fn wants_episodes(&self) -> bool {
-        self.get("additional_types")
-            .is_some_and(|types| types.split(',').any(|t| t.trim() == "episode"))
-    }
-
     /// The parameters that `next`/`previous` links carry over: `&name=value` pairs.
     pub(crate) fn carried(&self, names: &[&str]) -> String {
         let mut out = String::new();
@@ -118,10 +112,13 @@ pub(crate) fn object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-/// An optional field of a body: absent (or `null`) is `None`; present with the wrong type is a 400.
+/// An optional field of a body: absent is `None`; present with the wrong type is a 400, and so is `null`. The
+/// reference types these fields as plain strings, booleans and integers (not `nullable`), and Spotify does not
+/// document `null` as "leave unchanged", so a `null` is refused rather than read as absent: a client that sends
+/// `"description": null` to clear a description learns it did not, instead of seeing a 200 that kept it.
 pub(crate) fn opt_bool(body: &Map<String, Value>, name: &str) -> Result<Option<bool>, ApiError> {
     match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
         Some(_) => Err(ApiError::bad_request(format!(
             "Invalid {name}: expected a boolean"
@@ -134,7 +131,7 @@ pub(crate) fn opt_string(
     name: &str,
 ) -> Result<Option<String>, ApiError> {
     match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(ApiError::bad_request(format!(
             "Invalid {name}: expected a string"
@@ -142,14 +139,14 @@ pub(crate) fn opt_string(
     }
 }
 
-/// An optional non-negative integer field; negative, fractional or non-numbers are a 400 with `message`.
+/// An optional non-negative integer field; negative, fractional, `null` or non-numbers are a 400 with `message`.
 pub(crate) fn opt_index(
     body: &Map<String, Value>,
     name: &str,
     message: &'static str,
 ) -> Result<Option<usize>, ApiError> {
     match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(value) => value
             .as_u64()
             .and_then(|n| usize::try_from(n).ok())
@@ -175,11 +172,26 @@ pub(crate) fn query_index(
 }
 
 /// A list of URIs: from the `uris` query parameter (comma separated) when present, which wins as on Spotify,
-/// else from the body's `uris` array. `None` when neither has it.
+/// else from the body's `uris` array. `None` when neither has it. The body's `uris` must be an array of strings
+/// even when the query's win: a request whose body breaks the reference's schema is refused, not half-read.
 pub(crate) fn uris(
     params: &Params,
     body: &Map<String, Value>,
 ) -> Result<Option<Vec<String>>, ApiError> {
+    let from_body = match body.get("uris") {
+        None => None,
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|item| {
+                    item.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| ApiError::bad_request("Invalid uris: expected strings"))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(_) => return Err(ApiError::bad_request("Invalid uris: expected an array")),
+    };
     if let Some(raw) = params.get("uris") {
         return Ok(Some(
             raw.split(',')
@@ -189,19 +201,7 @@ pub(crate) fn uris(
                 .collect(),
         ));
     }
-    match body.get("uris") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| {
-                item.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| ApiError::bad_request("Invalid uris: expected strings"))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-        Some(_) => Err(ApiError::bad_request("Invalid uris: expected an array")),
-    }
+    Ok(from_body)
 }
 
 #[cfg(test)]
@@ -253,9 +253,25 @@ mod tests {
             uris(&params(""), body).unwrap(),
             Some(vec!["spotify:track:b".to_owned()])
         );
+        // The query wins, but the body must still be well formed.
+        let bad = json!({"uris": false});
+        assert!(uris(&params("uris=spotify:track:a"), bad.as_object().unwrap()).is_err());
         assert!(uris(&params(""), json!({"uris": "x"}).as_object().unwrap()).is_err());
         assert!(uris(&params(""), json!({"uris": [1]}).as_object().unwrap()).is_err());
         assert_eq!(uris(&params(""), &Map::new()).unwrap(), None);
+    }
+
+    #[test]
+    fn null_fields_are_refused_not_ignored() {
+        let body = json!({"name": null, "public": null, "position": null, "uris": null});
+        let body = body.as_object().unwrap();
+        assert!(opt_string(body, "name").is_err());
+        assert!(opt_bool(body, "public").is_err());
+        assert!(opt_index(body, "position", "Index out of bounds").is_err());
+        assert!(uris(&params(""), body).is_err());
+        // Absent is still fine.
+        assert_eq!(opt_string(body, "description").unwrap(), None);
+        assert_eq!(opt_bool(body, "collaborative").unwrap(), None);
     }
 
     #[test]
@@ -275,7 +291,5 @@ mod tests {
             p.carried(&["additional_types", "fields", "market"]),
             "&fields=items%28name%29&market=GB"
         );
-        assert!(params("additional_types=track,episode").wants_episodes());
-        assert!(!params("additional_types=track").wants_episodes());
     }
 }

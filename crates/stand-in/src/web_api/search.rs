@@ -1,11 +1,13 @@
 //! `GET /v1/search` ([search for item](https://developer.spotify.com/documentation/web-api/reference/search)) over
 //! the catalog's tracks, episodes, artists and albums (both derived from the tracks, so every artist and album
-//! found has tracks that search finds too) and the public playlists. Shows and audiobooks answer empty pages.
+//! found has tracks that search finds too), the public playlists and the podcast shows. Audiobooks answer empty
+//! pages.
 //! Limit 1 to 10 (default 5), offset up to 1,000, as for development-mode apps in 2026.
 //!
 //! Artists match plain words and `artist:` against their name and `year:` against their tracks' albums; albums
 //! match plain words against their name and artists' names, `album:`, `artist:` and `year:`; playlists match plain
-//! words against name and description. `track:` and `isrc:` match no artist, album or playlist. Artists and albums
+//! words against name and description, shows against name, publisher and description. `track:` and `isrc:` match
+//! no artist, album, playlist or show. Artists and albums
 //! rank like tracks (exact name, then prefix, then every word in the name), each by popularity (an artist's or
 //! album's is its most popular track's); playlists by name.
 //!
@@ -70,6 +72,10 @@ pub(super) async fn search(
     let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
     let offset = params.offset(MAX_OFFSET)?;
     let fields = params.fields()?;
+    // The reference allows one value; the catalog has no externally hosted audio, so it changes nothing here.
+    if params.get("include_external").is_some_and(|v| v != "audio") {
+        return Err(ApiError::bad_request("Invalid include_external"));
+    }
 
     let catalog = catalog::get();
     let query = Query::parse(&q);
@@ -130,6 +136,16 @@ pub(super) async fn search(
                     .skip(offset)
                     .take(limit)
                     .map(|playlist| render.simplified_playlist(playlist))
+                    .collect();
+                (items, hits.len())
+            }
+            "show" => {
+                let hits = query.shows(catalog);
+                let items = hits
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|&i| render.show(i))
                     .collect();
                 (items, hits.len())
             }
@@ -370,6 +386,21 @@ impl Query {
             Term::Any(w) => haystack.contains(w.as_str()),
             _ => false,
         })
+    }
+
+    /// Matching show indices: every plain word in the show's name, publisher or description.
+    fn shows(&self, catalog: &Catalog) -> Vec<u32> {
+        (0..catalog.shows.len() as u32)
+            .filter(|&i| {
+                let show = catalog.show(i);
+                let haystack = format!("{}\n{}\n{}", show.name, show.publisher, show.description)
+                    .to_lowercase();
+                self.terms.iter().all(|term| match term {
+                    Term::Any(w) => haystack.contains(w.as_str()),
+                    _ => false,
+                })
+            })
+            .collect()
     }
 
     /// Matching episode indices: every plain word in the episode's name, description or show name.
