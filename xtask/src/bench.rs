@@ -265,10 +265,10 @@ fn sink_on_moto(sink: &Path, ports: &Ports) -> Result<Vec<Value>> {
 }
 
 /// The Lambda binary's cold-start init (spawn to its first poll of the Runtime API), from the release build of
-/// `crates/sink/tests/lambda.rs`, which also checks that it answers a push.
+/// `crates/sink/tests/sink/lambda.rs`, which also checks that it answers a push.
 fn lambda_init() -> Result<Value> {
     let out = Command::new(cargo())
-        .args(["test", "--release", "--package", "setlist-sink", "--test", "lambda", "--", "--nocapture"])
+        .args(["test", "--release", "--package", "setlist-sink", "--test", "sink", "--", "lambda::", "--nocapture"])
         .current_dir(root())
         .env("PATH", tools::path_env())
         .output()

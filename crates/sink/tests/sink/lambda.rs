@@ -5,7 +5,7 @@
 //! reaches its logs. Prints the cold-start init time (spawn
 //! to the first `GET .../invocation/next`), which `cargo xtask bench` reports.
 
-mod common;
+
 
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use common::moto::Moto;
+use crate::common::moto::Moto;
 use serde_json::{json, Value};
 use setlist_sink::{sha256_hex, Clock as _, SystemClock};
 use setlist_stand_in::{Options, StandIn};
@@ -121,13 +121,13 @@ async fn the_bootstrap_initialises_and_answers_one_push_through_the_runtime_api(
     let moto = Moto::start().await;
     let client = moto.client().await;
     // No secret made beforehand: the first push of the user creates theirs under the prefix.
-    let secret_id = format!("setlist/lambda/{}", common::ALICE);
+    let secret_id = format!("setlist/lambda/{}", crate::common::ALICE);
     let stand_in = StandIn::new(Options::default());
-    let base = common::serve(setlist_stand_in::app(stand_in.clone())).await;
+    let base = crate::common::serve(setlist_stand_in::app(stand_in.clone())).await;
 
     let now = SystemClock.now();
     let minted = stand_in
-        .mint_tokens(common::ALICE, "playlist-read-private user-read-private")
+        .mint_tokens(crate::common::ALICE, "playlist-read-private user-read-private")
         .expect("seeded user");
     let refresh_token = minted.refresh_token.clone().expect("refresh token");
     let push = json!({
@@ -151,7 +151,7 @@ async fn the_bootstrap_initialises_and_answers_one_push_through_the_runtime_api(
         .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
         .route("/2018-06-01/runtime/init/error", post(error))
         .with_state(runtime);
-    let api = common::serve(router).await;
+    let api = crate::common::serve(router).await;
 
     let spawned = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_sink-lambda"))
@@ -166,7 +166,7 @@ async fn the_bootstrap_initialises_and_answers_one_push_through_the_runtime_api(
         .env("SINK_SECRET_PREFIX", "setlist/lambda/")
         // The most verbose logging an operator can ask for: still no token may reach the logs.
         .env("RUST_LOG", "trace")
-        .env("SINK_ALLOW", common::ALICE)
+        .env("SINK_ALLOW", crate::common::ALICE)
         .env("SINK_API_BASE", format!("{base}/v1"))
         .envs(moto.env())
         .stdin(Stdio::null())

@@ -68,18 +68,7 @@ impl Moto {
         Client::new(&config)
     }
 
-    /// Creates a secret with no value (as a fresh deployment has) and returns its name.
-    pub async fn create_secret(&self, client: &Client, name: &str) -> String {
-        client
-            .create_secret()
-            .name(name)
-            .send()
-            .await
-            .expect("CreateSecret on moto");
-        name.to_owned()
-    }
-
-    /// Environment for a child process (the example job) to reach this moto.
+    /// Environment for a child process (`sink-lambda`) to reach this moto.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("AWS_ENDPOINT_URL", self.endpoint.clone()),

@@ -1,13 +1,13 @@
 //! The endpoint live against Secrets Manager as moto serves it, and a job's token step reading what was pushed. Each
 //! test starts its own `moto_server` (it must be on PATH: these tests fail, never skip, without it).
 
-mod common;
+
 
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use common::moto::{Moto, VersionCounter};
-use common::{cases, FakeSpotify, Harness, Push, ALICE, BRUNO, CHEN, NOW};
+use crate::common::moto::{Moto, VersionCounter};
+use crate::common::{cases, FakeSpotify, Harness, Push, ALICE, BRUNO, CHEN, NOW};
 use setlist_sink::job::{credentials, Accounts, Obtained, WriteBack};
 use setlist_sink::{store_push, Clock as _, Policy, SecretStore, SecretsManagerStore, StoredRecord, SystemClock};
 use setlist_stand_in::{Options, StandIn};
@@ -147,7 +147,7 @@ async fn a_job_falls_back_to_the_previous_version_after_garbage() {
     let client = moto.client().await;
     let store: Arc<dyn SecretStore> = Arc::new(SecretsManagerStore::new(client, "setlist/garbage/"));
     let stand_in = StandIn::new(Options::default());
-    let base = common::serve(setlist_stand_in::app(stand_in.clone())).await;
+    let base = crate::common::serve(setlist_stand_in::app(stand_in.clone())).await;
     let h = Harness::with_api(Arc::clone(&store), FakeSpotify::start().await, &format!("{base}/v1"), &[ALICE]);
     let now = SystemClock.now();
     h.clock.set(now);
@@ -213,7 +213,7 @@ async fn a_job_uses_the_pushed_secret() {
     let store: Arc<dyn SecretStore> = Arc::new(SecretsManagerStore::new(client.clone(), prefix));
 
     let stand_in = StandIn::new(Options::default());
-    let base = common::serve(setlist_stand_in::app(stand_in.clone())).await;
+    let base = crate::common::serve(setlist_stand_in::app(stand_in.clone())).await;
     let h = Harness::with_api(
         Arc::clone(&store),
         FakeSpotify::start().await,

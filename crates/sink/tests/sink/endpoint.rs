@@ -1,13 +1,13 @@
 //! The endpoint over the file store, driven with `oneshot`: the request checks, the chain rule and write policy,
 //! replays, concurrency, and real stand-in tokens.
 
-mod common;
+
 
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{cases, FakeSpotify, Harness, Push, ALICE, NOW};
+use crate::common::{cases, FakeSpotify, Harness, Push, ALICE, NOW};
 use setlist_sink::{FileStore, SecretStore, StoreSpec};
 use setlist_stand_in::{Options, StandIn};
 
@@ -90,7 +90,7 @@ async fn a_slow_spotify_is_a_503_in_time() {
             "{}"
         }),
     );
-    let base = common::serve(slow).await;
+    let base = crate::common::serve(slow).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let h = Harness::with_api(file_store(&dir), FakeSpotify::start().await, &format!("{base}/v1"), &[ALICE]);
     let started = std::time::Instant::now();
@@ -165,7 +165,7 @@ async fn other_methods_and_the_health_probe() {
 #[tokio::test]
 async fn stand_in_tokens_are_verified() {
     let stand_in = StandIn::new(Options::default());
-    let base = common::serve(setlist_stand_in::app(stand_in.clone())).await;
+    let base = crate::common::serve(setlist_stand_in::app(stand_in.clone())).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let unused = FakeSpotify::start().await;
     let h = Harness::with_api(file_store(&dir), unused, &format!("{base}/v1"), &[ALICE]);
@@ -268,7 +268,7 @@ async fn function_url_events_reach_the_router() {
     let first = Push::sign_in(ALICE, "l1", NOW);
     let request =
         lambda_http::request::from_str(&event(&first, false)).expect("a function URL event");
-    let answer = common::send(&h.app, request.map(Body::new)).await;
+    let answer = crate::common::send(&h.app, request.map(Body::new)).await;
     assert_eq!(
         (answer.status, answer.status_field()),
         (StatusCode::OK, "written"),
@@ -279,7 +279,7 @@ async fn function_url_events_reach_the_router() {
     let second = Push::sign_in(ALICE, "l2", NOW + 1);
     let request =
         lambda_http::request::from_str(&event(&second, true)).expect("a function URL event");
-    let answer = common::send(&h.app, request.map(Body::new)).await;
+    let answer = crate::common::send(&h.app, request.map(Body::new)).await;
     assert_eq!(
         (answer.status, answer.generation()),
         (StatusCode::OK, 2),
@@ -370,7 +370,7 @@ async fn pushes_built_by_the_app_side_are_what_the_sink_takes() {
 async fn a_job_refresh_after_a_401_replaces_the_refused_token() {
     use setlist_sink::job::{credentials, Accounts, Obtained, WriteBack};
     let stand_in = StandIn::new(Options::default());
-    let base = common::serve(setlist_stand_in::app(stand_in.clone())).await;
+    let base = crate::common::serve(setlist_stand_in::app(stand_in.clone())).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = file_store(&dir);
     let h = Harness::with_api(Arc::clone(&store), FakeSpotify::start().await, &format!("{base}/v1"), &[ALICE]);

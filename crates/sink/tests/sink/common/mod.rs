@@ -1,6 +1,6 @@
-//! Shared by the file-store tests (`sink.rs`) and the live Secrets Manager tests (`moto.rs`): a fake Spotify
+//! Shared by the file-store tests (`endpoint.rs`) and the live Secrets Manager tests (`moto.rs`): a fake Spotify
 //! `/v1/me`, a harness around `app(state)` driven with `oneshot`, and the cases both stores must pass.
-#![allow(dead_code, unreachable_pub)] // each test binary uses its own subset
+#![allow(unreachable_pub)]
 
 pub mod cases;
 pub mod moto;
