@@ -7,10 +7,10 @@ use futures::stream::{self, StreamExt};
 use leptos::prelude::GetValue;
 use setlist_core::editor::{Editor, Meta};
 use setlist_core::playlist::{
-    self, NewPlaylist, Page, Paging, PlaylistEntry, SearchPage, ITEMS_FIELDS, PLAYLIST_FIELDS,
+    self, NewPlaylist, Page, Paging, PlaylistEntry, RequestError, SearchPage, ITEMS_FIELDS, PLAYLIST_FIELDS,
     SNAPSHOT_FIELDS,
 };
-use setlist_core::{me_request, parse_me, replace_cost, AccessToken, ApiError, AppConfig, PlaylistId, SnapshotId, TrackUri};
+use setlist_core::{me_request, parse_me, replace_cost, ApiError, ApiRequest, AppConfig, PlaylistId, SnapshotId, TrackUri};
 
 use crate::browser::HttpResponse;
 use crate::session::{self, AppError, Session};
@@ -27,22 +27,17 @@ fn api(e: ApiError) -> AppError {
     AppError::Api { status: e.status, message: e.message }
 }
 
-/// Sends a request whose builder validates its inputs first. Builders fail on their inputs, never on the token,
-/// so checking once with a placeholder token is enough.
-async fn call<E: std::fmt::Display>(
-    session: Session,
-    build: impl Fn(&AppConfig, &AccessToken) -> Result<http::Request<String>, E>,
-) -> Result<HttpResponse, AppError> {
-    let config = session.config.get_value();
-    build(&config, &AccessToken::new(String::new())).map_err(|e| AppError::Invalid(e.to_string()))?;
-    session::api_call(session, move |c, t| build(c, t).unwrap_or_default()).await
+/// Sends a request core built, or says why it refused to build it (nothing was sent).
+async fn call(session: Session, request: Result<ApiRequest, RequestError>) -> Result<HttpResponse, AppError> {
+    let request = request.map_err(|e| AppError::Invalid(e.to_string()))?;
+    session::api_call(session, &request).await
 }
 
 /// Loads every page of a list: the first tells the total, the rest come in parallel under [`CONCURRENCY`];
 /// `progress(done, total)` after each page.
 async fn load_all<T>(
     session: Session,
-    build: impl Fn(&AppConfig, &AccessToken, Page) -> http::Request<String> + Clone,
+    build: impl Fn(&AppConfig, Page) -> ApiRequest + Clone,
     parse: impl Fn(u16, &str) -> Result<Paging<T>, ApiError> + Copy,
     progress: impl Fn(usize, usize) + Copy,
 ) -> Result<Vec<T>, AppError> {
@@ -53,11 +48,11 @@ async fn load_all<T>(
 /// The first page of a list, which tells its total.
 async fn first_page<T>(
     session: Session,
-    build: impl Fn(&AppConfig, &AccessToken, Page) -> http::Request<String>,
+    build: impl Fn(&AppConfig, Page) -> ApiRequest,
     parse: impl Fn(u16, &str) -> Result<Paging<T>, ApiError>,
 ) -> Result<Paging<T>, AppError> {
     let first = Page::first();
-    let resp = session::api_call(session, move |c, t| build(c, t, first)).await?;
+    let resp = session::api_call(session, &build(&session.config.get_value(), first)).await?;
     parse(resp.status, &resp.body).map_err(api)
 }
 
@@ -65,7 +60,7 @@ async fn first_page<T>(
 async fn load_rest<T>(
     session: Session,
     first: Paging<T>,
-    build: impl Fn(&AppConfig, &AccessToken, Page) -> http::Request<String> + Clone,
+    build: impl Fn(&AppConfig, Page) -> ApiRequest + Clone,
     parse: impl Fn(u16, &str) -> Result<Paging<T>, ApiError> + Copy,
     progress: impl Fn(usize, usize) + Copy,
 ) -> Result<Vec<T>, AppError> {
@@ -79,7 +74,7 @@ async fn load_rest<T>(
         .map(|p| {
             let build = build.clone();
             async move {
-                let resp = session::api_call(session, move |c, t| build(c, t, p)).await?;
+                let resp = session::api_call(session, &build(&session.config.get_value(), p)).await?;
                 parse(resp.status, &resp.body).map(|pg| (p.offset(), pg.items)).map_err(api)
             }
         })
@@ -124,7 +119,7 @@ pub(crate) async fn load_playlists(session: Session, progress: impl Fn(usize, us
 /// Creates a private playlist and returns its id.
 pub(crate) async fn create_playlist(session: Session, name: &str) -> Result<String, AppError> {
     let new = NewPlaylist { name: name.to_owned(), description: String::new(), public: false, collaborative: false };
-    let resp = call(session, move |c, t| playlist::create_playlist_request(c, t, &new)).await?;
+    let resp = call(session, playlist::create_playlist_request(&session.config.get_value(), &new)).await?;
     let created = playlist::parse_playlist(resp.status, &resp.body).map_err(api)?;
     Ok(created.summary.id.as_str().to_owned())
 }
@@ -141,13 +136,13 @@ pub(crate) struct Loaded {
 }
 
 async fn my_id(session: Session) -> Result<String, AppError> {
-    let resp = session::api_call(session, me_request).await?;
+    let resp = session::api_call(session, &me_request(&session.config.get_value())).await?;
     Ok(parse_me(resp.status, &resp.body).map_err(api)?.id)
 }
 
 async fn snapshot(session: Session, id: &PlaylistId) -> Result<Option<SnapshotId>, AppError> {
     let id = id.clone();
-    let resp = session::api_call(session, move |c, t| playlist::playlist_request(c, t, &id, Some(SNAPSHOT_FIELDS))).await?;
+    let resp = session::api_call(session, &playlist::playlist_request(&session.config.get_value(), &id, Some(SNAPSHOT_FIELDS))).await?;
     Ok(playlist::parse_snapshot(resp.status, &resp.body).ok())
 }
 
@@ -159,11 +154,11 @@ async fn snapshot(session: Session, id: &PlaylistId) -> Result<Option<SnapshotId
 pub(crate) async fn load_playlist(session: Session, id: &str, progress: impl Fn(usize, usize) + Copy) -> Result<Loaded, AppError> {
     let id = PlaylistId::parse(id).map_err(|e| AppError::Invalid(format!("This is not a playlist address: {e}")))?;
     let details = |id: PlaylistId| async move {
-        let resp = session::api_call(session, move |c, t| playlist::playlist_request(c, t, &id, Some(PLAYLIST_FIELDS))).await?;
+        let resp = session::api_call(session, &playlist::playlist_request(&session.config.get_value(), &id, Some(PLAYLIST_FIELDS))).await?;
         playlist::parse_playlist(resp.status, &resp.body).map_err(api)
     };
     let pid = id.clone();
-    let build_items = move |c: &AppConfig, t: &AccessToken, p: Page| playlist::items_request(c, t, &pid, p, Some(ITEMS_FIELDS));
+    let build_items = move |c: &AppConfig, p: Page| playlist::items_request(c, &pid, p, Some(ITEMS_FIELDS));
     let mut me = None;
     for _attempt in 0..3 {
         let first_items = first_page(session, build_items.clone(), playlist::parse_items);
@@ -263,7 +258,7 @@ pub(crate) async fn save(session: Session, loaded: &Loaded, editor: &Editor, pro
     progress(SaveProgress { done, total });
     if !change.is_empty() {
         let (id, change) = (loaded.id.clone(), change.clone());
-        let resp = call(session, move |c, t| playlist::change_details_request(c, t, &id, &change)).await?;
+        let resp = call(session, playlist::change_details_request(&session.config.get_value(), &id, &change)).await?;
         playlist::parse_no_content(resp.status, &resp.body).map_err(api)?;
         done += 1;
         progress(SaveProgress { done, total });
@@ -277,7 +272,7 @@ pub(crate) async fn save(session: Session, loaded: &Loaded, editor: &Editor, pro
     loop {
         while let Some(op) = ops.pop_front() {
             let id = loaded.id.clone();
-            match call(session, move |c, t| playlist::op_request(c, t, &id, &op, None)).await {
+            match call(session, playlist::op_request(&session.config.get_value(), &id, &op, None)).await {
                 Ok(resp) => {
                     playlist::parse_snapshot(resp.status, &resp.body).map_err(api)?;
                     done += 1;
@@ -326,7 +321,7 @@ pub(crate) struct SearchHit {
 pub(crate) async fn search(session: Session, text: &str) -> Result<Vec<SearchHit>, AppError> {
     let text = text.to_owned();
     let page = SearchPage::new(10, 0).map_err(|e| AppError::Invalid(e.to_string()))?;
-    let resp = call(session, move |c, t| playlist::search_tracks_request(c, t, &text, page)).await?;
+    let resp = call(session, playlist::search_tracks_request(&session.config.get_value(), &text, page)).await?;
     let tracks = playlist::parse_search_tracks(resp.status, &resp.body).map_err(api)?;
     Ok(tracks.items.into_iter().map(|t| SearchHit { entry: t.into() }).collect())
 }

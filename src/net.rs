@@ -7,7 +7,7 @@
 use std::cell::{Cell, RefCell};
 
 use leptos::prelude::*;
-use setlist_core::retry::{self, decide, Decision, Gate, Outcome, RetryPolicy, Safety};
+use setlist_core::retry::{decide, Decision, Gate, Outcome, RetryPolicy, Safety};
 
 use crate::browser;
 
@@ -68,15 +68,6 @@ fn now_ms() -> f64 {
 
 fn jitter() -> f64 {
     f64::from(browser::random_u32()) / (f64::from(u32::MAX) + 1.0)
-}
-
-/// Whether a request may be resent after an ambiguous failure: core's rule, from the request itself (a
-/// `PUT .../items` with `range_start` is a reorder).
-pub(crate) fn safety_of(req: &http::Request<String>) -> Safety {
-    let is_reorder = req.method() == http::Method::PUT
-        && req.uri().path().ends_with("/items")
-        && req.body().contains("\"range_start\"");
-    retry::safety(req.method(), is_reorder)
 }
 
 /// Sleeps until `until_ms`, showing the wait in `status` while it is long enough to notice.

@@ -18,6 +18,7 @@ pub mod playlist;
 pub mod oauth;
 pub mod pkce;
 pub mod push;
+pub mod request;
 pub mod retry;
 pub mod secret;
 pub mod token;
@@ -47,6 +48,8 @@ pub use lifecycle::{
     TokenRequestBudget, MAX_TOKEN_REQUESTS, TOKEN_REQUEST_WINDOW_SECS,
 };
 pub use pkce::PkceChallenge;
+pub use request::ApiRequest;
+pub use retry::Safety;
 pub use push::{
     backoff_secs, classify, push_request, LastPush, Outbox, OutboxEntry, PushOutcome, PushParseError, SyncStatus,
     TokenPush, ACCESS_TOKEN_LIFETIME_SECS, MAX_CLOCK_SKEW_SECS, MAX_PUSH_BYTES,
