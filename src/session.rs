@@ -4,9 +4,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use setlist_core::load::Failure;
 use setlist_core::{
     after_lock, authorize_url, code_exchange_request, parse_callback, parse_token_response, refresh_request,
-    rescue_after_invalid_grant, AccessToken, AfterLock, ApiRequest, AppConfig, PendingSignIn, TabMessage, TokenChange, TokenError,
+    rescue_after_invalid_grant, AccessToken, AfterLock, ApiError, ApiRequest, AppConfig, PendingSignIn, TabMessage, TokenChange, TokenError,
     TokenRequestBudget, TokenSet,
 };
 
@@ -88,6 +89,25 @@ impl std::fmt::Display for AppError {
             ),
             AppError::Ambiguous => write!(f, "Spotify did not confirm a change, so Setlist checked the playlist instead of resending it."),
             AppError::GaveUp(msg) => write!(f, "{msg}"),
+        }
+    }
+}
+
+impl From<ApiError> for AppError {
+    fn from(e: ApiError) -> Self {
+        AppError::Api { status: e.status, message: e.message }
+    }
+}
+
+/// The one mapping from how core's load and save machines stop to what the page says.
+impl From<Failure> for AppError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Api { status, message } => AppError::Api { status, message },
+            Failure::RateLimited { resume_in_secs } => AppError::RateLimited { resume_in_secs },
+            Failure::GaveUp(why) => AppError::GaveUp(why),
+            Failure::Invalid(why) => AppError::Invalid(why),
+            Failure::KeepsChanging | Failure::Unconfirmed { .. } => AppError::Invalid(f.to_string()),
         }
     }
 }

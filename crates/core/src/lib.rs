@@ -10,8 +10,10 @@ pub mod api;
 pub mod config;
 pub mod editor;
 pub mod error;
+pub mod exchange;
 pub mod ids;
 pub mod lifecycle;
+pub mod load;
 pub mod model;
 pub mod planner;
 pub mod playlist;
@@ -20,8 +22,12 @@ pub mod pkce;
 pub mod push;
 pub mod request;
 pub mod retry;
+pub mod save;
 pub mod secret;
 pub mod token;
+
+#[cfg(test)]
+mod fake;
 
 pub use api::{me_request, parse_me, Image, Me};
 pub use config::{stored_account_hash, AppConfig};
