@@ -29,9 +29,11 @@ fn load_reads_every_page_then_rechecks_the_snapshot() {
 
 #[test]
 fn load_honours_retry_after_on_a_429() {
-    let mut fake = Fake::owned(tracks(0..60)).fault(Route::Items, Fault::Status(429, Some(8)));
+    // The 429 answers who the user is; the other pages become known meanwhile and must wait too.
+    let mut fake = Fake::owned(tracks(0..120)).fault(Route::Me, Fault::Status(429, Some(8)));
     let (loaded, _) = load(&mut fake);
-    assert_eq!(uris(&loaded.expect("loaded")).len(), 60);
+    assert_eq!(uris(&loaded.expect("loaded")).len(), 120);
+    assert_eq!(fake.count(Route::Me), 2);
     let limited = fake.log.iter().find(|(_, _, s)| *s == 429).map(|(t, _, _)| *t).expect("a 429");
     // Nothing at all goes out before the 8 s Spotify asked for: the gate holds every request.
     for (t, route, _) in fake.log.iter().filter(|(t, _, _)| *t > limited) {
@@ -52,6 +54,19 @@ fn load_backs_off_a_429_without_cors() {
     assert_eq!(pages.len(), 5, "{pages:?}");
     let gaps: Vec<u64> = pages.windows(2).take(3).map(|w| w[1] - w[0]).collect();
     assert!(gaps[0] >= 250 && gaps[1] >= 500 && gaps[2] >= 1_000, "{gaps:?}");
+}
+
+#[test]
+fn load_holds_every_request_after_a_429_without_cors() {
+    // A lost answer from the API host may be a 429 whose CORS headers are missing: everyone backs off.
+    let mut fake = Fake::owned(tracks(0..120)).fault(Route::Me, Fault::HiddenRateLimit);
+    let (loaded, _) = load(&mut fake);
+    assert_eq!(uris(&loaded.expect("loaded")).len(), 120);
+    let lost = fake.log.iter().find(|(_, _, s)| *s == 0).map(|(t, _, _)| *t).expect("a lost answer");
+    let backoff = crate::retry::backoff_ms(&policy(), 1, 0.0);
+    for (t, route, _) in fake.log.iter().filter(|(t, _, _)| *t > lost) {
+        assert!(*t >= lost + backoff, "{route:?} at {t}, lost answer at {lost}");
+    }
 }
 
 #[test]
@@ -90,13 +105,23 @@ fn load_gives_up_after_the_policys_attempts() {
 #[test]
 fn load_starts_over_when_the_snapshot_moves_during_it() {
     let mut fake = Fake::owned(tracks(0..120));
-    // Someone adds a track after the second page was served.
-    fake.edits.push_back((4, tracks(0..121)));
+    // Someone adds a track after the last page was served: only the re-check can tell.
+    fake.edits.push_back((5, tracks(0..121)));
     let (loaded, _) = load(&mut fake);
     let loaded = loaded.expect("loaded");
     assert_eq!(uris(&loaded), tracks(0..121), "the second attempt's pages, not a mix");
     assert_eq!(loaded.snapshot.as_ref().map(|s| s.as_str()), Some("snap2"));
     assert_eq!(fake.count(Route::Me), 1, "who the user is does not change");
+}
+
+#[test]
+fn load_starts_over_when_a_page_reports_another_total() {
+    let mut fake = Fake::owned(tracks(0..120));
+    // Someone adds a track after the second page was served; the third page says 121.
+    fake.edits.push_back((4, tracks(0..121)));
+    let (loaded, _) = load(&mut fake);
+    assert_eq!(uris(&loaded.expect("loaded")), tracks(0..121));
+    assert_eq!(fake.count(Route::Details), 3, "details twice in the second attempt, once in the first");
 }
 
 #[test]

@@ -125,7 +125,7 @@ fn save_add_5xx_rereads_and_sends_it_again() {
     let mut fake = Fake::owned(tracks(0..10)).fault(Route::Add, Fault::Status(503, None));
     let (loaded, e, want) = with_add(&mut fake);
     let saved = saved(save(&mut fake, &loaded, &e));
-    assert_eq!((saved.verified, saved.rereads), (true, 1));
+    assert_eq!((saved.verified, saved.rereads, saved.repairs), (true, 1, 0), "re-planned from the re-read, not repaired after");
     assert_eq!(fake.uris, want);
     assert_eq!(fake.count(Route::Add), 2);
 }
@@ -135,7 +135,7 @@ fn save_add_applied_then_dropped_is_not_replayed() {
     let mut fake = Fake::owned(tracks(0..10)).fault(Route::Add, Fault::DropAfter);
     let (loaded, e, want) = with_add(&mut fake);
     let saved = saved(save(&mut fake, &loaded, &e));
-    assert_eq!((saved.verified, saved.rereads), (true, 1));
+    assert_eq!((saved.verified, saved.rereads, saved.repairs), (true, 1, 0), "re-planned from the re-read, not repaired after");
     assert_eq!(fake.uris, want, "no duplicate");
     assert_eq!(fake.count(Route::Add), 1);
 }
@@ -145,7 +145,7 @@ fn save_remove_5xx_rereads_and_sends_it_again() {
     let mut fake = Fake::owned(tracks(0..10)).fault(Route::Remove, Fault::Status(500, None));
     let (loaded, e, want) = with_remove(&mut fake);
     let saved = saved(save(&mut fake, &loaded, &e));
-    assert_eq!((saved.verified, saved.rereads), (true, 1));
+    assert_eq!((saved.verified, saved.rereads, saved.repairs), (true, 1, 0), "re-planned from the re-read, not repaired after");
     assert_eq!(fake.uris, want);
     assert_eq!(fake.count(Route::Remove), 2);
 }
@@ -155,7 +155,7 @@ fn save_remove_applied_then_dropped_is_not_replayed() {
     let mut fake = Fake::owned(tracks(0..10)).fault(Route::Remove, Fault::DropAfter);
     let (loaded, e, want) = with_remove(&mut fake);
     let saved = saved(save(&mut fake, &loaded, &e));
-    assert_eq!((saved.verified, saved.rereads), (true, 1));
+    assert_eq!((saved.verified, saved.rereads, saved.repairs), (true, 1, 0), "re-planned from the re-read, not repaired after");
     assert_eq!(fake.uris, want);
     assert_eq!(fake.count(Route::Remove), 1);
 }
@@ -165,7 +165,7 @@ fn save_reorder_5xx_rereads_and_sends_it_again() {
     let mut fake = Fake::owned(tracks(0..10)).fault(Route::Reorder, Fault::Status(502, None));
     let (loaded, e, want) = with_reorder(&mut fake);
     let saved = saved(save(&mut fake, &loaded, &e));
-    assert_eq!((saved.verified, saved.rereads), (true, 1));
+    assert_eq!((saved.verified, saved.rereads, saved.repairs), (true, 1, 0), "re-planned from the re-read, not repaired after");
     assert_eq!(fake.uris, want);
     assert_eq!(fake.count(Route::Reorder), 2);
 }
@@ -175,7 +175,7 @@ fn save_reorder_applied_then_dropped_is_not_replayed() {
     let mut fake = Fake::owned(tracks(0..10)).fault(Route::Reorder, Fault::DropAfter);
     let (loaded, e, want) = with_reorder(&mut fake);
     let saved = saved(save(&mut fake, &loaded, &e));
-    assert_eq!((saved.verified, saved.rereads), (true, 1));
+    assert_eq!((saved.verified, saved.rereads, saved.repairs), (true, 1, 0), "re-planned from the re-read, not repaired after");
     assert_eq!(fake.uris, want, "moved once, not twice");
     assert_eq!(fake.count(Route::Reorder), 1);
 }
@@ -185,7 +185,7 @@ fn save_reorder_applied_then_5xx_is_not_replayed() {
     let mut fake = Fake::owned(tracks(0..10)).fault(Route::Reorder, Fault::AppliedThen5xx);
     let (loaded, e, want) = with_reorder(&mut fake);
     let saved = saved(save(&mut fake, &loaded, &e));
-    assert_eq!((saved.verified, saved.rereads), (true, 1));
+    assert_eq!((saved.verified, saved.rereads, saved.repairs), (true, 1, 0), "re-planned from the re-read, not repaired after");
     assert_eq!(fake.uris, want);
     assert_eq!(fake.count(Route::Reorder), 1);
 }
@@ -256,7 +256,10 @@ fn save_reread_starts_over_when_the_snapshot_moves_during_it() {
     fake.edits.push_back((4, moved));
     let saved = saved(save(&mut fake, &loaded, &e));
     assert!(saved.verified);
-    assert_eq!(fake.uris, want, "planned from the settled re-read");
+    assert_eq!(fake.uris, want);
+    // The check, the re-read twice (details and re-check each), the read-back.
+    assert_eq!(fake.count(Route::Details), 1 + 2 + 2 + 2, "the re-read started over");
+    assert_eq!(saved.repairs, 0, "planned from the settled re-read, nothing left to repair");
 }
 
 #[test]
