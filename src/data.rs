@@ -83,7 +83,7 @@ async fn load_rest<T>(
 /// A playlist as the list page shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct PlaylistCard {
-    pub(crate) id: String,
+    pub(crate) id: PlaylistId,
     pub(crate) name: String,
     pub(crate) total: u32,
     pub(crate) owner_name: String,
@@ -95,7 +95,7 @@ pub(crate) async fn load_playlists(session: Session, progress: impl Fn(usize, us
     Ok(lists
         .into_iter()
         .map(|p| PlaylistCard {
-            id: p.id.as_str().to_owned(),
+            id: p.id,
             name: p.name,
             total: p.item_count.unwrap_or(0),
             owner_name: p
@@ -109,11 +109,11 @@ pub(crate) async fn load_playlists(session: Session, progress: impl Fn(usize, us
 }
 
 /// Creates a private playlist and returns its id.
-pub(crate) async fn create_playlist(session: Session, name: &str) -> Result<String, AppError> {
+pub(crate) async fn create_playlist(session: Session, name: &str) -> Result<PlaylistId, AppError> {
     let new = NewPlaylist { name: name.to_owned(), description: String::new(), public: false, collaborative: false };
     let resp = call(session, playlist::create_playlist_request(&session.config.get_value(), &new)).await?;
     let created = playlist::parse_playlist(resp.status, &resp.body).map_err(AppError::from)?;
-    Ok(created.summary.id.as_str().to_owned())
+    Ok(created.summary.id)
 }
 
 /// A playlist loaded in full, as it was on Spotify at `snapshot`: core's.
