@@ -1,48 +1,35 @@
-//! The app's Spotify reads and writes: parallel paging, save through the planner, verification. Requests are
-//! built and responses parsed by core; this module supplies the order, the concurrency and the progress.
+//! The app's Spotify reads and writes. Requests are built and answers parsed by core; opening a playlist and saving
+//! it are core's machines ([`setlist_core::load`], [`setlist_core::save`]), which this module only carries out.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
-use futures::stream::{self, StreamExt};
+use futures::stream::{self, FuturesUnordered, StreamExt};
 use leptos::prelude::GetValue;
-use setlist_core::editor::{Editor, Meta};
+use setlist_core::editor::Editor;
+use setlist_core::exchange::{Answer, Conversation, Next};
+use setlist_core::load::Load;
+use setlist_core::retry::RetryPolicy;
+use setlist_core::save::{Save, SaveEnd};
 use setlist_core::playlist::{
-    self, NewPlaylist, Page, Paging, PlaylistEntry, SearchPage, ITEMS_FIELDS, PLAYLIST_FIELDS,
-    SNAPSHOT_FIELDS,
+    self, NewPlaylist, Page, Paging, PlaylistEntry, RequestError, SearchPage,
 };
-use setlist_core::{me_request, parse_me, replace_cost, AccessToken, ApiError, AppConfig, PlaylistId, SnapshotId, TrackUri};
+use setlist_core::{ApiError, ApiRequest, AppConfig, PlaylistId};
 
-use crate::browser::HttpResponse;
+use crate::browser::{self, HttpResponse};
+use crate::net;
 use crate::session::{self, AppError, Session};
 
-/// Page requests open at once. Spotify's limit is a rolling 30 s window, not a concurrency cap. Over HTTP/1.1 a
-/// browser sends at most 6 requests to one host at a time; the 2 beyond that wait in the browser's own queue, so
-/// a connection that frees up is reused at once instead of idling while the page parses the last answer and
-/// sends the next request (`cargo xtask bench` measured that gap at 5-7 ms per page). Over HTTP/2: 8 streams.
-const CONCURRENCY: usize = 8;
-/// Re-reads after ambiguous failures within one save before it stops and says so.
-const MAX_REREADS: usize = 3;
-
-fn api(e: ApiError) -> AppError {
-    AppError::Api { status: e.status, message: e.message }
+/// Sends a request core built, or says why it refused to build it (nothing was sent).
+async fn call(session: Session, request: Result<ApiRequest, RequestError>) -> Result<HttpResponse, AppError> {
+    let request = request.map_err(|e| AppError::Invalid(e.to_string()))?;
+    session::api_call(session, &request).await
 }
 
-/// Sends a request whose builder validates its inputs first. Builders fail on their inputs, never on the token,
-/// so checking once with a placeholder token is enough.
-async fn call<E: std::fmt::Display>(
-    session: Session,
-    build: impl Fn(&AppConfig, &AccessToken) -> Result<http::Request<String>, E>,
-) -> Result<HttpResponse, AppError> {
-    let config = session.config.get_value();
-    build(&config, &AccessToken::new(String::new())).map_err(|e| AppError::Invalid(e.to_string()))?;
-    session::api_call(session, &move |c, t| build(c, t).unwrap_or_default()).await
-}
-
-/// Loads every page of a list: the first tells the total, the rest come in parallel under [`CONCURRENCY`];
+/// Loads every page of a list: the first tells the total, the rest come in parallel under core's page concurrency;
 /// `progress(done, total)` after each page.
 async fn load_all<T>(
     session: Session,
-    build: impl Fn(&AppConfig, &AccessToken, Page) -> http::Request<String> + Clone,
+    build: impl Fn(&AppConfig, Page) -> ApiRequest + Clone,
     parse: impl Fn(u16, &str) -> Result<Paging<T>, ApiError> + Copy,
     progress: impl Fn(usize, usize) + Copy,
 ) -> Result<Vec<T>, AppError> {
@@ -53,19 +40,19 @@ async fn load_all<T>(
 /// The first page of a list, which tells its total.
 async fn first_page<T>(
     session: Session,
-    build: impl Fn(&AppConfig, &AccessToken, Page) -> http::Request<String>,
+    build: impl Fn(&AppConfig, Page) -> ApiRequest,
     parse: impl Fn(u16, &str) -> Result<Paging<T>, ApiError>,
 ) -> Result<Paging<T>, AppError> {
     let first = Page::first();
-    let resp = session::api_call(session, &move |c, t| build(c, t, first)).await?;
-    parse(resp.status, &resp.body).map_err(api)
+    let resp = session::api_call(session, &build(&session.config.get_value(), first)).await?;
+    parse(resp.status, &resp.body).map_err(AppError::from)
 }
 
-/// Every page after `first`, in parallel under [`CONCURRENCY`]; the items of all pages in order.
+/// Every page after `first`, in parallel; the items of all pages in order.
 async fn load_rest<T>(
     session: Session,
     first: Paging<T>,
-    build: impl Fn(&AppConfig, &AccessToken, Page) -> http::Request<String> + Clone,
+    build: impl Fn(&AppConfig, Page) -> ApiRequest + Clone,
     parse: impl Fn(u16, &str) -> Result<Paging<T>, ApiError> + Copy,
     progress: impl Fn(usize, usize) + Copy,
 ) -> Result<Vec<T>, AppError> {
@@ -79,11 +66,11 @@ async fn load_rest<T>(
         .map(|p| {
             let build = build.clone();
             async move {
-                let resp = session::api_call(session, &move |c, t| build(c, t, p)).await?;
-                parse(resp.status, &resp.body).map(|pg| (p.offset(), pg.items)).map_err(api)
+                let resp = session::api_call(session, &build(&session.config.get_value(), p)).await?;
+                parse(resp.status, &resp.body).map(|pg| (p.offset(), pg.items)).map_err(AppError::from)
             }
         })
-        .buffer_unordered(CONCURRENCY);
+        .buffer_unordered(setlist_core::load::CONCURRENCY);
     while let Some(result) = rest.next().await {
         let (offset, items) = result?;
         done += items.len();
@@ -96,7 +83,7 @@ async fn load_rest<T>(
 /// A playlist as the list page shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct PlaylistCard {
-    pub(crate) id: String,
+    pub(crate) id: PlaylistId,
     pub(crate) name: String,
     pub(crate) total: u32,
     pub(crate) owner_name: String,
@@ -108,7 +95,7 @@ pub(crate) async fn load_playlists(session: Session, progress: impl Fn(usize, us
     Ok(lists
         .into_iter()
         .map(|p| PlaylistCard {
-            id: p.id.as_str().to_owned(),
+            id: p.id,
             name: p.name,
             total: p.item_count.unwrap_or(0),
             owner_name: p
@@ -122,89 +109,82 @@ pub(crate) async fn load_playlists(session: Session, progress: impl Fn(usize, us
 }
 
 /// Creates a private playlist and returns its id.
-pub(crate) async fn create_playlist(session: Session, name: &str) -> Result<String, AppError> {
+pub(crate) async fn create_playlist(session: Session, name: &str) -> Result<PlaylistId, AppError> {
     let new = NewPlaylist { name: name.to_owned(), description: String::new(), public: false, collaborative: false };
-    let resp = call(session, move |c, t| playlist::create_playlist_request(c, t, &new)).await?;
-    let created = playlist::parse_playlist(resp.status, &resp.body).map_err(api)?;
-    Ok(created.summary.id.as_str().to_owned())
+    let resp = call(session, playlist::create_playlist_request(&session.config.get_value(), &new)).await?;
+    let created = playlist::parse_playlist(resp.status, &resp.body).map_err(AppError::from)?;
+    Ok(created.summary.id)
 }
 
-/// A playlist loaded in full, as it was on Spotify at `snapshot`.
-#[derive(Clone, Debug)]
-pub(crate) struct Loaded {
-    pub(crate) id: PlaylistId,
-    pub(crate) snapshot: Option<SnapshotId>,
-    pub(crate) entries: Vec<PlaylistEntry>,
-    pub(crate) meta: Meta,
-    /// Why the user cannot edit it, if they cannot.
-    pub(crate) read_only: Option<String>,
+/// A playlist loaded in full, as it was on Spotify at `snapshot`: core's.
+pub(crate) use setlist_core::load::Loaded;
+
+/// Carries a core conversation out: sends what it hands out (several at once), authorized by the session on each
+/// attempt, tells it every answer, and sleeps when it says wait. The tab's one rate-limit gate ([`crate::net`]) is
+/// shared with it both ways. `after_answer` runs after each answer (for progress). Nothing is decided here.
+async fn carry_out<C: Conversation>(
+    session: Session,
+    mut machine: C,
+    mut after_answer: impl FnMut(&C),
+) -> Result<C::Out, AppError> {
+    let mut in_flight = FuturesUnordered::new();
+    loop {
+        machine.gate_mut().hold_until(net::gate_instant());
+        match machine.poll(net::now()) {
+            Next::Send { id, request } => in_flight.push(async move {
+                let answer = match session::send_authorized(session, &request).await {
+                    Ok(resp) => Answer::Status { status: resp.status, retry_after: resp.retry_after, body: resp.body },
+                    // A network failure: maybe a 429 without CORS headers; core's policy decides.
+                    Err(None) => Answer::Unreachable,
+                    Err(Some(e)) => return Err(e),
+                };
+                Ok((id, answer))
+            }),
+            Next::Done(out) => return Ok(out),
+            Next::Wait { until, hold } => {
+                let answered = if in_flight.is_empty() {
+                    let Some(until) = until else {
+                        return Err(AppError::GaveUp("Setlist stopped waiting for Spotify: nothing was left to wait for.".into()));
+                    };
+                    net::wait_until(session.waiting, net::reason(hold), until as f64).await;
+                    None
+                } else if let Some(until) = until {
+                    let sleep = std::pin::pin!(browser::sleep_ms(until.saturating_sub(net::now()).min(u64::from(u32::MAX)) as u32));
+                    match futures::future::select(in_flight.next(), sleep).await {
+                        futures::future::Either::Left((answered, _)) => answered,
+                        futures::future::Either::Right(_) => None,
+                    }
+                } else {
+                    in_flight.next().await
+                };
+                if let Some(answered) = answered {
+                    let (id, answer) = answered?;
+                    machine.answer(id, net::now(), answer);
+                    net::hold_gate(machine.gate_mut().not_before_ms);
+                    after_answer(&machine);
+                }
+            }
+        }
+    }
 }
 
-async fn my_id(session: Session) -> Result<String, AppError> {
-    let resp = session::api_call(session, &me_request).await?;
-    Ok(parse_me(resp.status, &resp.body).map_err(api)?.id)
+fn seed() -> u64 {
+    (u64::from(browser::random_u32()) << 32) | u64::from(browser::random_u32())
 }
 
-async fn snapshot(session: Session, id: &PlaylistId) -> Result<Option<SnapshotId>, AppError> {
-    let id = id.clone();
-    let resp = session::api_call(session, &move |c, t| playlist::playlist_request(c, t, &id, Some(SNAPSHOT_FIELDS))).await?;
-    Ok(playlist::parse_snapshot(resp.status, &resp.body).ok())
-}
-
-/// Loads metadata and every item, and checks that the playlist did not change while its pages came in.
-///
-/// Round trips are what a load costs: who the user is, the playlist's details and its first page of items go
-/// out together; the final check re-reads the details with the very same URL, so the browser reuses the CORS
-/// preflight it already made for it (it caches preflights per URL) instead of paying a second round trip.
-/// `progress` is a trait object: the page and [`save`] (twice) call this, and a generic parameter compiled the whole
-/// load once per caller's closure type (19 KB of optimised wasm, 4.3 KB brotli; issue 15).
+/// Loads metadata and every item with core's load machine ([`setlist_core::load`]): paging, the read-only rule,
+/// the snapshot re-check. `progress` is a trait object: the page, the merge tool and a new playlist's fill call
+/// this, and a generic parameter compiled the whole load once per caller's closure type (issue 15).
 pub(crate) async fn load_playlist(session: Session, id: &str, progress: &dyn Fn(usize, usize)) -> Result<Loaded, AppError> {
     let id = PlaylistId::parse(id).map_err(|e| AppError::Invalid(format!("This is not a playlist address: {e}")))?;
-    let details = |id: PlaylistId| async move {
-        let resp = session::api_call(session, &move |c, t| playlist::playlist_request(c, t, &id, Some(PLAYLIST_FIELDS))).await?;
-        playlist::parse_playlist(resp.status, &resp.body).map_err(api)
-    };
-    let pid = id.clone();
-    let build_items = move |c: &AppConfig, t: &AccessToken, p: Page| playlist::items_request(c, t, &pid, p, Some(ITEMS_FIELDS));
-    let mut me = None;
-    for _attempt in 0..3 {
-        let first_items = first_page(session, build_items.clone(), playlist::parse_items);
-        let (pl, first) = if me.is_some() {
-            futures::join!(details(id.clone()), first_items)
-        } else {
-            let (who, pl, first) = futures::join!(my_id(session), details(id.clone()), first_items);
-            me = Some(who?);
-            (pl, first)
-        };
-        let me = me.as_deref().unwrap_or_default();
-        let s = pl?.summary;
-        let owner = s.owner.display_name.clone().or_else(|| s.owner.id.as_ref().map(|u| u.as_str().to_owned())).unwrap_or_default();
-        let owned = s.owner.id.as_ref().is_some_and(|u| u.as_str() == me);
-        let read_only = (!owned && !s.collaborative)
-            .then(|| format!("Read-only: this playlist belongs to {owner}, and only its owner (or collaborators, if it is collaborative) can change it."));
-        let meta = Meta {
-            name: s.name.clone(),
-            description: s.description.clone(),
-            public: s.public.unwrap_or(false),
-            collaborative: s.collaborative,
-        };
-        let items = match first {
-            Ok(first) => load_rest(session, first, build_items.clone(), playlist::parse_items, progress).await,
-            Err(e) => Err(e),
-        };
-        let entries = match items {
-            Ok(e) => e,
-            // Spotify answers 403 on the items of a playlist the user neither owns nor collaborates on.
-            Err(AppError::Api { status: 403, .. }) if read_only.is_some() => Vec::new(),
-            Err(e) => return Err(e),
-        };
-        let now = details(id.clone()).await?;
-        if now.summary.snapshot_id == s.snapshot_id {
-            return Ok(Loaded { id, snapshot: s.snapshot_id, entries, meta, read_only });
-        }
-        // It changed mid-load: the pages may mix two versions. Load again.
-    }
-    Err(AppError::Invalid("This playlist keeps changing on Spotify while loading; try again in a moment.".into()))
+    let config = session.config.get_value();
+    let machine = Load::new(&config, id, None, RetryPolicy::default(), true, seed(), net::now());
+    let loaded = carry_out(session, machine, |m: &Load| {
+        let (done, total) = m.progress();
+        progress(done.min(total), total);
+    })
+    .await?;
+    Ok(loaded?)
 }
 
 pub(crate) struct SaveProgress {
@@ -242,81 +222,26 @@ impl SaveOutcome {
     }
 }
 
-fn uris(entries: &[PlaylistEntry]) -> Vec<TrackUri> {
-    entries.iter().filter_map(|e| e.uri.clone()).collect()
-}
-
-/// The editor's target without its placeholders for unavailable entries (which Spotify lists without a URI).
-fn uris_of(target: &[TrackUri]) -> Vec<TrackUri> {
-    target.iter().filter(|u| !u.as_str().starts_with("spotify:local:setlist-unavailable:")).cloned().collect()
-}
-
-/// Applies the editor's changes with the planner's calls, then reads the playlist back to verify.
+/// Saves the editor's changes with core's save machine ([`setlist_core::save`]): snapshot check, the planner's
+/// calls under the retry policy, re-read and re-plan after a lost answer, read-back verification and repair.
 pub(crate) async fn save(session: Session, loaded: &Loaded, editor: &Editor, progress: impl Fn(SaveProgress) + Copy) -> Result<SaveOutcome, SaveError> {
-    // snapshot_id is not optimistic locking at Spotify, so check it ourselves right before writing.
-    if snapshot(session, &loaded.id).await? != loaded.snapshot {
-        return Err(SaveError::Conflict);
-    }
-    let target = editor.target_uris();
-    let ops = editor.plan().map_err(|e| AppError::Invalid(e.to_string()))?;
-    let change = editor.details_change();
-    let mut total = ops.len() + usize::from(!change.is_empty());
-    let mut done = 0;
+    let config = session.config.get_value();
+    let machine = Save::new(&config, loaded, editor, RetryPolicy::default(), true, seed(), net::now());
+    let (done, total) = machine.progress();
     progress(SaveProgress { done, total });
-    if !change.is_empty() {
-        let (id, change) = (loaded.id.clone(), change.clone());
-        let resp = call(session, move |c, t| playlist::change_details_request(c, t, &id, &change)).await?;
-        playlist::parse_no_content(resp.status, &resp.body).map_err(api)?;
-        done += 1;
+    let end = carry_out(session, machine, |m: &Save| {
+        let (done, total) = m.progress();
         progress(SaveProgress { done, total });
-    }
-    let mut ops: VecDeque<_> = ops.into();
-    let mut rereads = 0;
-    // Rows without a URI (unavailable tracks) cannot be matched up again after a re-read; then the conflict path,
-    // which re-applies the user's edits to a fresh copy, takes over.
-    let unavailable = |u: &TrackUri| u.as_str().starts_with("spotify:local:setlist-unavailable:");
-    let replannable = |now: &Loaded| !now.entries.iter().any(|e| e.uri.is_none()) && !target.iter().any(unavailable);
-    loop {
-        while let Some(op) = ops.pop_front() {
-            let id = loaded.id.clone();
-            match call(session, move |c, t| playlist::op_request(c, t, &id, &op, None)).await {
-                Ok(resp) => {
-                    playlist::parse_snapshot(resp.status, &resp.body).map_err(api)?;
-                    done += 1;
-                }
-                // An add, remove or reorder whose answer never came may or may not have been applied: replaying
-                // it could duplicate or misplace tracks. Read what Spotify holds now and plan the rest from there.
-                Err(AppError::Ambiguous) if rereads < MAX_REREADS => {
-                    rereads += 1;
-                    let now = load_playlist(session, loaded.id.as_str(), &|_, _| {}).await?;
-                    if !replannable(&now) {
-                        return Err(SaveError::Conflict);
-                    }
-                    let rest = setlist_core::plan(&uris(&now.entries), &target).map_err(|e| AppError::Invalid(e.to_string()))?;
-                    total = done + rest.len();
-                    ops = rest.into();
-                }
-                Err(e) => return Err(e.into()),
-            }
-            progress(SaveProgress { done, total });
-        }
-        let reread = load_playlist(session, loaded.id.as_str(), &|_, _| {}).await?;
-        let verified = uris(&reread.entries) == uris_of(&target) && reread.meta == *editor.meta();
-        // Not what was asked for, although every call answered: something replayed a write behind our back (a
-        // browser resends a request by itself when a reused connection closes before the answer). Plan from what
-        // Spotify holds, once more at most.
-        if verified || rereads >= MAX_REREADS || !replannable(&reread) {
-            return Ok(SaveOutcome { loaded: reread, calls: total, replace_calls: replace_cost(target.len()), verified });
-        }
-        rereads += 1;
-        let repair = setlist_core::plan(&uris(&reread.entries), &target).map_err(|e| AppError::Invalid(e.to_string()))?;
-        if repair.is_empty() {
-            // The items match; only the details differ, and those were set with an idempotent call already.
-            return Ok(SaveOutcome { loaded: reread, calls: total, replace_calls: replace_cost(target.len()), verified });
-        }
-        total = done + repair.len();
-        ops = repair.into();
-        progress(SaveProgress { done, total });
+    })
+    .await?;
+    match end.map_err(AppError::from)? {
+        SaveEnd::Conflict => Err(SaveError::Conflict),
+        SaveEnd::Saved(saved) => Ok(SaveOutcome {
+            loaded: saved.loaded,
+            calls: saved.calls,
+            replace_calls: saved.replace_calls,
+            verified: saved.verified,
+        }),
     }
 }
 
@@ -328,8 +253,8 @@ pub(crate) struct SearchHit {
 pub(crate) async fn search(session: Session, text: &str) -> Result<Vec<SearchHit>, AppError> {
     let text = text.to_owned();
     let page = SearchPage::new(10, 0).map_err(|e| AppError::Invalid(e.to_string()))?;
-    let resp = call(session, move |c, t| playlist::search_tracks_request(c, t, &text, page)).await?;
-    let tracks = playlist::parse_search_tracks(resp.status, &resp.body).map_err(api)?;
+    let resp = call(session, playlist::search_tracks_request(&session.config.get_value(), &text, page)).await?;
+    let tracks = playlist::parse_search_tracks(resp.status, &resp.body).map_err(AppError::from)?;
     Ok(tracks.items.into_iter().map(|t| SearchHit { entry: t.into() }).collect())
 }
 

@@ -7,7 +7,8 @@
 use std::cell::{Cell, RefCell};
 
 use leptos::prelude::*;
-use setlist_core::retry::{self, decide, Decision, Gate, Outcome, RetryPolicy, Safety};
+use setlist_core::exchange::Hold;
+use setlist_core::retry::{decide, Decision, Gate, Outcome, RetryPolicy, Safety};
 
 use crate::browser;
 
@@ -66,21 +67,35 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
+/// `Date.now()` in whole milliseconds: the time scale core's machines are driven on.
+pub(crate) fn now() -> u64 {
+    now_ms().max(0.0) as u64
+}
+
+/// The tab's gate instant, which a core machine's own gate is held to before each poll.
+pub(crate) fn gate_instant() -> u64 {
+    GATE.with(|g| g.borrow().not_before_ms)
+}
+
+/// Holds every request of the tab until `t`: a core machine saw a rate limit.
+pub(crate) fn hold_gate(t: u64) {
+    GATE.with(|g| g.borrow_mut().hold_until(t));
+}
+
+/// The status line's reason for a machine's [`Hold`].
+pub(crate) fn reason(hold: Option<Hold>) -> WaitReason {
+    match hold {
+        Some(Hold::Retrying) => WaitReason::Unreachable,
+        Some(Hold::RateLimited) | None => WaitReason::RateLimited,
+    }
+}
+
 fn jitter() -> f64 {
     f64::from(browser::random_u32()) / (f64::from(u32::MAX) + 1.0)
 }
 
-/// Whether a request may be resent after an ambiguous failure: core's rule, from the request itself (a
-/// `PUT .../items` with `range_start` is a reorder).
-pub(crate) fn safety_of(req: &http::Request<String>) -> Safety {
-    let is_reorder = req.method() == http::Method::PUT
-        && req.uri().path().ends_with("/items")
-        && req.body().contains("\"range_start\"");
-    retry::safety(req.method(), is_reorder)
-}
-
 /// Sleeps until `until_ms`, showing the wait in `status` while it is long enough to notice.
-async fn wait_until(status: RwSignal<Option<Waiting>>, reason: WaitReason, until_ms: f64) {
+pub(crate) async fn wait_until(status: RwSignal<Option<Waiting>>, reason: WaitReason, until_ms: f64) {
     WAITERS.with(|w| w.set(w.get() + 1));
     loop {
         let left = until_ms - now_ms();

@@ -4,9 +4,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use setlist_core::load::Failure;
 use setlist_core::{
     after_lock, authorize_url, code_exchange_request, parse_callback, parse_token_response, refresh_request,
-    rescue_after_invalid_grant, AccessToken, AfterLock, AppConfig, PendingSignIn, TabMessage, TokenChange, TokenError,
+    rescue_after_invalid_grant, AccessToken, AfterLock, ApiError, ApiRequest, AppConfig, PendingSignIn, TabMessage, TokenChange, TokenError,
     TokenRequestBudget, TokenSet,
 };
 
@@ -88,6 +89,25 @@ impl std::fmt::Display for AppError {
             ),
             AppError::Ambiguous => write!(f, "Spotify did not confirm a change, so Setlist checked the playlist instead of resending it."),
             AppError::GaveUp(msg) => write!(f, "{msg}"),
+        }
+    }
+}
+
+impl From<ApiError> for AppError {
+    fn from(e: ApiError) -> Self {
+        AppError::Api { status: e.status, message: e.message }
+    }
+}
+
+/// The one mapping from how core's load and save machines stop to what the page says.
+impl From<Failure> for AppError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Api { status, message } => AppError::Api { status, message },
+            Failure::RateLimited { resume_in_secs } => AppError::RateLimited { resume_in_secs },
+            Failure::GaveUp(why) => AppError::GaveUp(why),
+            Failure::Invalid(why) => AppError::Invalid(why),
+            Failure::KeepsChanging | Failure::Unconfirmed { .. } => AppError::Invalid(f.to_string()),
         }
     }
 }
@@ -358,19 +378,11 @@ fn expire(session: Session, why: &str) -> AppError {
     AppError::SignInAgain(why.into())
 }
 
-/// Sends a Web API request built by `build` with a valid token, under the retry policy ([`crate::net`]); on a
-/// 401 refreshes once and resends once (within the same attempt).
-///
-/// `build` is a trait object: with a generic parameter every call site compiled its own copy of the retry and refresh
-/// machinery into the bundle (issue 15).
-pub async fn api_call(
-    session: Session,
-    build: &dyn Fn(&AppConfig, &AccessToken) -> http::Request<String>,
-) -> Result<HttpResponse, AppError> {
-    let config = session.config.get_value();
-    let safety = crate::net::safety_of(&build(&config, &AccessToken::new(String::new())));
-    let ended = crate::net::with_retries(session.waiting, safety, async || {
-        let resp = send_authorized(session, &config, build).await?;
+/// Sends a Web API request with a valid token, under the retry policy ([`crate::net`]) and the request's own
+/// [`setlist_core::Safety`]; on a 401 refreshes once and resends once (within the same attempt).
+pub async fn api_call(session: Session, request: &ApiRequest) -> Result<HttpResponse, AppError> {
+    let ended = crate::net::with_retries(session.waiting, request.safety(), async || {
+        let resp = send_authorized(session, request).await?;
         Ok::<_, Option<AppError>>((resp.status, resp.retry_after, resp))
     })
     .await?;
@@ -382,17 +394,14 @@ pub async fn api_call(
     }
 }
 
-/// One attempt: `Err(None)` when the API host could not be reached, `Err(Some(_))` when there is no usable token.
-async fn send_authorized(
-    session: Session,
-    config: &AppConfig,
-    build: &dyn Fn(&AppConfig, &AccessToken) -> http::Request<String>,
-) -> Result<HttpResponse, Option<AppError>> {
+/// One attempt, authorized with the current token: `Err(None)` when the API host could not be reached,
+/// `Err(Some(_))` when there is no usable token.
+pub(crate) async fn send_authorized(session: Session, request: &ApiRequest) -> Result<HttpResponse, Option<AppError>> {
     let token = access_token(session, None).await.map_err(Some)?;
-    let resp = browser::send(build(config, &token)).await.map_err(|_| None)?;
+    let resp = browser::send(request.authorize(&token)).await.map_err(|_| None)?;
     if resp.status != 401 {
         return Ok(resp);
     }
     let token = access_token(session, Some(&token)).await.map_err(Some)?;
-    browser::send(build(config, &token)).await.map_err(|_| None)
+    browser::send(request.authorize(&token)).await.map_err(|_| None)
 }

@@ -58,7 +58,7 @@ async fn account_is_stored(session: Session, authorized_at: u64) -> Option<bool>
     if let Some(account) = cached {
         return Some(account.stored);
     }
-    let resp = session::api_call(session, &me_request).await.ok()?;
+    let resp = session::api_call(session, &me_request(&session.config.get_value())).await.ok()?;
     let me = parse_me(resp.status, &resp.body).ok()?;
     let stored = session.config.with_value(|c| c.stores_account(&me.id));
     if let Ok(json) = serde_json::to_string(&PushAccount { authorized_at, stored }) {

@@ -134,6 +134,6 @@ fn SyncIndicator(sync: TokenSync) -> impl IntoView {
 }
 
 async fn fetch_me(session: session::Session) -> Result<Me, AppError> {
-    let resp = api_call(session, &me_request).await?;
-    parse_me(resp.status, &resp.body).map_err(|e| AppError::Api { status: e.status, message: e.message })
+    let resp = api_call(session, &me_request(&session.config.get_value())).await?;
+    parse_me(resp.status, &resp.body).map_err(AppError::from)
 }

@@ -381,7 +381,7 @@ fn MergeTool(
         }
         busy.set(true);
         let name = lists.with_untracked(|l| {
-            l.as_ref().and_then(|l| l.as_ref().ok()).and_then(|l| l.iter().find(|c| c.id == id).map(|c| c.name.clone()))
+            l.as_ref().and_then(|l| l.as_ref().ok()).and_then(|l| l.iter().find(|c| c.id.as_str() == id).map(|c| c.name.clone()))
         });
         spawn_local(async move {
             let got = data::load_playlist(session, &id, &|_, _| ()).await;
@@ -416,7 +416,7 @@ fn MergeTool(
             let result = async {
                 let id = data::create_playlist(session, &name).await.map_err(|e| e.to_string())?;
                 // Loaded as any playlist is, so the save that fills it checks the version it starts from.
-                let empty = data::load_playlist(session, &id, &|_, _| ()).await.map_err(|e| e.to_string())?;
+                let empty = data::load_playlist(session, id.as_str(), &|_, _| ()).await.map_err(|e| e.to_string())?;
                 let mut draft = Editor::new(empty.entries.clone(), empty.meta.clone());
                 let added = draft.insert_at(0, entries).len();
                 match data::save(session, &empty, &draft, |_| ()).await {
@@ -440,8 +440,8 @@ fn MergeTool(
                 <label class="field"><span>"Append another playlist"</span>
                     <select data-testid="merge-source" on:change=move |ev| { source.set(event_target_value(&ev)); incoming.set(None); }>
                         <option value="">{move || match lists.get() { None => "Loading your playlists…", Some(Err(_)) => "Could not load your playlists", Some(Ok(_)) => "Choose a playlist" }}</option>
-                        {move || lists.get().and_then(Result::ok).unwrap_or_default().into_iter().filter(|c| c.id != current()).map(|c| view! {
-                            <option value=c.id.clone()>{format!("{} ({} items)", c.name, c.total)}</option>
+                        {move || lists.get().and_then(Result::ok).unwrap_or_default().into_iter().filter(|c| c.id.as_str() != current()).map(|c| view! {
+                            <option value=c.id.as_str().to_owned()>{format!("{} ({} items)", c.name, c.total)}</option>
                         }).collect_view()}
                     </select>
                 </label>

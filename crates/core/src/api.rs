@@ -1,56 +1,22 @@
 //! Spotify Web API request builders and response models.
 
-use http::header::AUTHORIZATION;
-use http::{HeaderValue, Method};
+use http::Method;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::parse_api_error;
 use crate::oauth::describe_json_error;
-use crate::{AccessToken, ApiError, AppConfig};
+use crate::request::ApiRequest;
+use crate::retry::Safety;
+use crate::{ApiError, AppConfig};
 
-/// Builds `{api_base}{path}` with a bearer token. `path` starts with `/`.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`] and its `api_base` is not a valid URI.
-pub(crate) fn authorized(
-    cfg: &AppConfig,
-    method: Method,
-    path: &str,
-    token: &AccessToken,
-    body: String,
-) -> http::Request<String> {
-    let uri = format!("{}{path}", cfg.api_base.trim_end_matches('/'));
-    let uri = match http::Uri::try_from(uri) {
-        Ok(uri) => uri,
-        // AppConfig::validate guarantees every base plus a path is a valid URI; reaching this means the
-        // config skipped validation, a programming error rather than bad input.
-        Err(e) => panic!(
-            "AppConfig was not validated: api_base {:?} is not a valid URI: {e}",
-            cfg.api_base
-        ),
-    };
-    let mut request = http::Request::new(body);
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
-    // parse_token_response only accepts tokens made of visible ASCII, so this fails only for a hand-made
-    // token; then the request goes without credentials and Spotify's 401 sends the app through its
-    // refresh-or-sign-in path, which is better than a panic.
-    if let Ok(mut value) = HeaderValue::try_from(format!("Bearer {}", token.secret())) {
-        // Keeps the token out of `Debug` of the headers.
-        value.set_sensitive(true);
-        request.headers_mut().insert(AUTHORIZATION, value);
-    }
-    request
-}
-
-/// `GET {api_base}/me` with `Authorization: Bearer <token>`: the current user's profile.
+/// `GET {api_base}/me`: the current user's profile.
 ///
 /// See <https://developer.spotify.com/documentation/web-api/reference/get-current-users-profile>.
 ///
 /// # Panics
 /// If `cfg` did not pass [`AppConfig::validate`] and its `api_base` is not a valid URI.
-pub fn me_request(cfg: &AppConfig, token: &AccessToken) -> http::Request<String> {
-    authorized(cfg, Method::GET, "/me", token, String::new())
+pub fn me_request(cfg: &AppConfig) -> ApiRequest {
+    ApiRequest::new(cfg, Method::GET, "/me", Safety::Idempotent)
 }
 
 /// The current user's profile, tolerant of what Spotify leaves out: only `id` is required, unknown fields
@@ -113,6 +79,8 @@ pub fn parse_me(status: u16, body: &str) -> Result<Me, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::AccessToken;
+    use http::header::AUTHORIZATION;
     use proptest::prelude::*;
 
     fn config() -> AppConfig {
@@ -131,7 +99,7 @@ mod tests {
 
     #[test]
     fn me_request_is_exact() {
-        let request = me_request(&config(), &AccessToken::new("BQD-acc3ss".into()));
+        let request = me_request(&config()).authorize(&AccessToken::new("BQD-acc3ss".into()));
         assert_eq!(request.method(), Method::GET);
         assert_eq!(request.uri(), "http://127.0.0.1:9000/v1/me");
         assert_eq!(request.headers().len(), 1);
@@ -139,12 +107,6 @@ mod tests {
         assert_eq!(request.body(), "");
         let debug = format!("{request:?}");
         assert!(!debug.contains("acc3ss"), "{debug}");
-    }
-
-    #[test]
-    fn unusable_token_is_left_out_rather_than_panicking() {
-        let request = me_request(&config(), &AccessToken::new("bad\ntoken".into()));
-        assert!(request.headers().get(AUTHORIZATION).is_none());
     }
 
     #[test]

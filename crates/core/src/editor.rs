@@ -619,9 +619,17 @@ fn normalized(mut meta: Meta, previous: Option<&Meta>) -> Meta {
     meta
 }
 
+/// How the stand-in URI of a row without one begins; see [`Editor::target_uris`].
+const PLACEHOLDER_PREFIX: &str = "spotify:local:setlist-unavailable:";
+
+/// Whether `uri` is the editor's stand-in for a row Spotify listed without a URI (never sent to Spotify).
+pub fn is_placeholder(uri: &TrackUri) -> bool {
+    uri.as_str().starts_with(PLACEHOLDER_PREFIX)
+}
+
 /// The stand-in URI of a row without one; see [`Editor::target_uris`].
 fn placeholder(key: u64) -> TrackUri {
-    match TrackUri::parse(&format!("spotify:local:setlist-unavailable:{key}")) {
+    match TrackUri::parse(&format!("{PLACEHOLDER_PREFIX}{key}")) {
         Ok(uri) => uri,
         // A fixed prefix and digits, which the local-file grammar always accepts.
         Err(e) => unreachable!("placeholder URI rejected: {e}"),

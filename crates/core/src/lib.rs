@@ -1,27 +1,54 @@
 //! Setlist core: everything about signing in to Spotify and talking to it that can be pure Rust.
 //!
-//! Core does no I/O and never reads the clock. It builds [`http::Request`] values for the app's transport
-//! to send, and parses the answers. Time is always a parameter (unix seconds).
+//! Core does no I/O and never reads the clock. It builds request values for the transport to send (without the
+//! token, which the transport adds on each attempt), parses the answers, and runs the procedures that decide as
+//! sans-IO state machines. Time is always a parameter.
 //!
 //! Secrets ([`AccessToken`], [`RefreshToken`], [`AuthCode`], [`PkceVerifier`]) are newtypes whose `Debug`
 //! is redacted and which have no `Display`: reading one takes an explicit `.secret()`.
+//!
+//! # Where each idea lives
+//!
+//! | idea | files |
+//! | --- | --- |
+//! | configuration (`config.json`, validated once) | [`config`] |
+//! | sign-in: PKCE, authorize URL, callback, token requests and answers | [`pkce`], [`oauth`] |
+//! | tokens: secrets, the token set, refresh timing, the cross-tab lifecycle | [`secret`], [`token`], [`lifecycle`] |
+//! | the token push to the sink (wire type, outbox) | [`push`] |
+//! | typed ids: playlists, tracks, snapshots, users, links | [`ids`] |
+//! | Web API requests as values (method, URL, body, [`Safety`]) | [`request`], [`api`] (`/me`), [`playlist`] (playlists, items, search: builders and models) |
+//! | Web API errors | [`error`] |
+//! | retry policy, backoff, the rate-limit gate | [`retry`] |
+//! | the request queue under the machines (retries, concurrency) | [`exchange`] |
+//! | loading a playlist (paging, read-only rule, snapshot re-check) | [`load`] |
+//! | saving an edit (snapshot check, writes, re-read, verify, repair) | [`save`] |
+//! | Spotify's write semantics (the model every plan is checked against) | [`model`] (and `tests/semantics.json`, shared with the stand-in) |
+//! | the fewest calls from one list to another | [`planner`] |
+//! | the editor's local copy, undo and redo | [`editor`] |
 
 pub mod api;
 pub mod config;
 pub mod curate;
 pub mod editor;
 pub mod error;
+pub mod exchange;
 pub mod ids;
 pub mod lifecycle;
+pub mod load;
 pub mod model;
 pub mod planner;
 pub mod playlist;
 pub mod oauth;
 pub mod pkce;
 pub mod push;
+pub mod request;
 pub mod retry;
+pub mod save;
 pub mod secret;
 pub mod token;
+
+#[cfg(test)]
+mod fake;
 
 pub use api::{me_request, parse_me, Image, Me};
 pub use config::{stored_account_hash, AppConfig};
@@ -48,6 +75,8 @@ pub use lifecycle::{
     TokenRequestBudget, MAX_TOKEN_REQUESTS, TOKEN_REQUEST_WINDOW_SECS,
 };
 pub use pkce::PkceChallenge;
+pub use request::ApiRequest;
+pub use retry::Safety;
 pub use push::{
     backoff_secs, classify, push_request, LastPush, Outbox, OutboxEntry, PushOutcome, PushParseError, SyncStatus,
     TokenPush, ACCESS_TOKEN_LIFETIME_SECS, MAX_CLOCK_SKEW_SECS, MAX_PUSH_BYTES,

@@ -1,6 +1,7 @@
-//! A model of what Spotify's playlist item writes do to a playlist's list of URIs: the single source of
-//! truth for the planner (which checks every plan against it), the request builders (which refuse what
-//! it refuses) and the stand-in (which applies writes with it).
+//! A model of what Spotify's playlist item writes do to a playlist's list of URIs: the source of truth for the
+//! planner (which checks every plan against it) and the request builders (which refuse what it refuses). The
+//! stand-in keeps its own, independent implementation (so it can catch a mistake here); both are held to one
+//! table of cases, `crates/core/tests/semantics.json`.
 //!
 //! The semantics, from the Web API reference and observed behaviour:
 //!

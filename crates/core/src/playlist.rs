@@ -1,24 +1,24 @@
 //! Playlist and search requests, and tolerant models of their answers.
 //!
-//! Request builders return [`http::Request`] values with the bearer token marked sensitive; the ones whose
-//! input can break a Spotify limit return `Err` instead of truncating. Parsers take `(status, body)`:
+//! Request builders return [`ApiRequest`] values (no token: the transport adds it on each attempt); the ones
+//! whose input can break a Spotify limit return `Err` instead of truncating. Parsers take `(status, body)`:
 //! non-2xx answers become the [`ApiError`] they carry, and 2xx bodies are read leniently (absent,
 //! `null` or unexpected fields never fail a page; see each model).
 //!
 //! Reference: <https://developer.spotify.com/documentation/web-api/reference/get-playlist> and its
 //! neighbours, as captured in `shared/reference/spotify-web-api.openapi.yml` (2026: `/items`, `item`).
 
-use http::header::CONTENT_TYPE;
-use http::{HeaderValue, Method};
+use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::api::authorized;
+use crate::request::ApiRequest;
+use crate::retry::Safety;
 use crate::error::parse_api_error;
 use crate::ids::{ItemKind, PlaylistId, SnapshotId, TrackUri, UserId};
 use crate::model::{ModelError, Op};
 use crate::oauth::describe_json_error;
-use crate::{AccessToken, ApiError, AppConfig, Image};
+use crate::{ApiError, AppConfig, Image};
 
 /// `fields` for [`playlist_request`] when opening a playlist: its details, owner, version and item count,
 /// without the items themselves (those come page by page from [`items_request`]).
@@ -216,18 +216,8 @@ fn query(pairs: &[(&str, &str)]) -> String {
     serializer.finish().replace('+', "%20")
 }
 
-fn json_request(
-    cfg: &AppConfig,
-    method: Method,
-    path: &str,
-    token: &AccessToken,
-    body: &Value,
-) -> http::Request<String> {
-    let mut request = authorized(cfg, method, path, token, body.to_string());
-    request
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    request
+fn json_request(cfg: &AppConfig, method: Method, path: &str, body: &Value, safety: Safety) -> ApiRequest {
+    ApiRequest::new(cfg, method, path, safety).with_json(body)
 }
 
 fn items_path(id: &PlaylistId) -> String {
@@ -242,20 +232,13 @@ fn items_path(id: &PlaylistId) -> String {
 /// If `cfg` did not pass [`AppConfig::validate`].
 pub fn my_playlists_request(
     cfg: &AppConfig,
-    token: &AccessToken,
     page: Page,
-) -> http::Request<String> {
+) -> ApiRequest {
     let q = query(&[
         ("limit", &page.limit.to_string()),
         ("offset", &page.offset.to_string()),
     ]);
-    authorized(
-        cfg,
-        Method::GET,
-        &format!("/me/playlists?{q}"),
-        token,
-        String::new(),
-    )
+    ApiRequest::new(cfg, Method::GET, &format!("/me/playlists?{q}"), Safety::Idempotent)
 }
 
 /// `POST {api}/me/playlists` with JSON `{name, description, public, collaborative}`. Answers `201` with
@@ -267,9 +250,8 @@ pub fn my_playlists_request(
 /// If `cfg` did not pass [`AppConfig::validate`].
 pub fn create_playlist_request(
     cfg: &AppConfig,
-    token: &AccessToken,
     playlist: &NewPlaylist,
-) -> Result<http::Request<String>, RequestError> {
+) -> Result<ApiRequest, RequestError> {
     if playlist.name.trim().is_empty() {
         return Err(RequestError::EmptyName);
     }
@@ -282,7 +264,7 @@ pub fn create_playlist_request(
         "public": playlist.public,
         "collaborative": playlist.collaborative,
     });
-    Ok(json_request(cfg, Method::POST, "/me/playlists", token, &body))
+    Ok(json_request(cfg, Method::POST, "/me/playlists", &body, Safety::NotIdempotent))
 }
 
 /// `GET {api}/playlists/{id}` with an optional `fields` filter such as [`PLAYLIST_FIELDS`] or
@@ -295,23 +277,16 @@ pub fn create_playlist_request(
 /// If `cfg` did not pass [`AppConfig::validate`].
 pub fn playlist_request(
     cfg: &AppConfig,
-    token: &AccessToken,
     id: &PlaylistId,
     fields: Option<&str>,
-) -> http::Request<String> {
+) -> ApiRequest {
     let mut pairs = Vec::new();
     if let Some(fields) = fields {
         pairs.push(("fields", fields));
     }
     pairs.push(("additional_types", "track,episode"));
     let q = query(&pairs);
-    authorized(
-        cfg,
-        Method::GET,
-        &format!("/playlists/{}?{q}", id.as_str()),
-        token,
-        String::new(),
-    )
+    ApiRequest::new(cfg, Method::GET, &format!("/playlists/{}?{q}", id.as_str()), Safety::Idempotent)
 }
 
 /// `PUT {api}/playlists/{id}` with JSON holding the changed fields only. Answers `200` with no body
@@ -323,10 +298,9 @@ pub fn playlist_request(
 /// If `cfg` did not pass [`AppConfig::validate`].
 pub fn change_details_request(
     cfg: &AppConfig,
-    token: &AccessToken,
     id: &PlaylistId,
     change: &DetailsChange,
-) -> Result<http::Request<String>, RequestError> {
+) -> Result<ApiRequest, RequestError> {
     if change.is_empty() {
         return Err(RequestError::NothingToChange);
     }
@@ -349,12 +323,13 @@ pub fn change_details_request(
     if let Some(collaborative) = change.collaborative {
         body.insert("collaborative".into(), collaborative.into());
     }
+    // Sets the fields to values, so a replay changes nothing more.
     Ok(json_request(
         cfg,
         Method::PUT,
         &format!("/playlists/{}", id.as_str()),
-        token,
         &Value::Object(body),
+        Safety::Idempotent,
     ))
 }
 
@@ -367,11 +342,10 @@ pub fn change_details_request(
 /// If `cfg` did not pass [`AppConfig::validate`].
 pub fn items_request(
     cfg: &AppConfig,
-    token: &AccessToken,
     id: &PlaylistId,
     page: Page,
     fields: Option<&str>,
-) -> http::Request<String> {
+) -> ApiRequest {
     let limit = page.limit.to_string();
     let offset = page.offset.to_string();
     let mut pairs = vec![("limit", limit.as_str()), ("offset", offset.as_str())];
@@ -380,13 +354,7 @@ pub fn items_request(
     }
     pairs.push(("additional_types", "track,episode"));
     let q = query(&pairs);
-    authorized(
-        cfg,
-        Method::GET,
-        &format!("{}?{q}", items_path(id)),
-        token,
-        String::new(),
-    )
+    ApiRequest::new(cfg, Method::GET, &format!("{}?{q}", items_path(id)), Safety::Idempotent)
 }
 
 /// The request for one [`Op`]: checked with [`Op::check_shape`], so anything Spotify refuses whatever
@@ -397,11 +365,10 @@ pub fn items_request(
 /// If `cfg` did not pass [`AppConfig::validate`].
 pub fn op_request(
     cfg: &AppConfig,
-    token: &AccessToken,
     id: &PlaylistId,
     op: &Op,
     snapshot: Option<&SnapshotId>,
-) -> Result<http::Request<String>, RequestError> {
+) -> Result<ApiRequest, RequestError> {
     op.check_shape()?;
     let (method, mut body) = match op {
         Op::Add { uris, position } => {
@@ -409,11 +376,11 @@ pub fn op_request(
             if let Some(position) = position {
                 body["position"] = json!(position);
             }
-            return Ok(json_request(cfg, Method::POST, &items_path(id), token, &body));
+            return Ok(json_request(cfg, Method::POST, &items_path(id), &body, op.safety()));
         }
         Op::Replace { uris } => {
             let body = json!({ "uris": uris });
-            return Ok(json_request(cfg, Method::PUT, &items_path(id), token, &body));
+            return Ok(json_request(cfg, Method::PUT, &items_path(id), &body, op.safety()));
         }
         Op::Reorder {
             range_start,
@@ -435,7 +402,7 @@ pub fn op_request(
     if let Some(snapshot) = snapshot {
         body["snapshot_id"] = json!(snapshot);
     }
-    Ok(json_request(cfg, method, &items_path(id), token, &body))
+    Ok(json_request(cfg, method, &items_path(id), &body, op.safety()))
 }
 
 /// `POST {api}/playlists/{id}/items` with JSON `{uris, position?}`: 1 to 100 track or episode URIs,
@@ -447,16 +414,15 @@ pub fn op_request(
 /// If `cfg` did not pass [`AppConfig::validate`].
 pub fn add_items_request(
     cfg: &AppConfig,
-    token: &AccessToken,
     id: &PlaylistId,
     uris: &[TrackUri],
     position: Option<usize>,
-) -> Result<http::Request<String>, RequestError> {
+) -> Result<ApiRequest, RequestError> {
     let op = Op::Add {
         uris: uris.to_vec(),
         position,
     };
-    op_request(cfg, token, id, &op, None)
+    op_request(cfg, id, &op, None)
 }
 
 /// `PUT {api}/playlists/{id}/items` with JSON `{uris}`: 0 to 100 track or episode URIs become the whole
@@ -468,14 +434,13 @@ pub fn add_items_request(
 /// If `cfg` did not pass [`AppConfig::validate`].
 pub fn replace_items_request(
     cfg: &AppConfig,
-    token: &AccessToken,
     id: &PlaylistId,
     uris: &[TrackUri],
-) -> Result<http::Request<String>, RequestError> {
+) -> Result<ApiRequest, RequestError> {
     let op = Op::Replace {
         uris: uris.to_vec(),
     };
-    op_request(cfg, token, id, &op, None)
+    op_request(cfg, id, &op, None)
 }
 
 /// `PUT {api}/playlists/{id}/items` with JSON `{range_start, insert_before, range_length, snapshot_id?}`:
@@ -487,19 +452,18 @@ pub fn replace_items_request(
 /// If `cfg` did not pass [`AppConfig::validate`].
 pub fn reorder_items_request(
     cfg: &AppConfig,
-    token: &AccessToken,
     id: &PlaylistId,
     range_start: usize,
     insert_before: usize,
     range_length: usize,
     snapshot: Option<&SnapshotId>,
-) -> Result<http::Request<String>, RequestError> {
+) -> Result<ApiRequest, RequestError> {
     let op = Op::Reorder {
         range_start,
         insert_before,
         range_length,
     };
-    op_request(cfg, token, id, &op, snapshot)
+    op_request(cfg, id, &op, snapshot)
 }
 
 /// `DELETE {api}/playlists/{id}/items` with JSON `{items:[{uri}], snapshot_id?}`: removes every
@@ -511,15 +475,14 @@ pub fn reorder_items_request(
 /// If `cfg` did not pass [`AppConfig::validate`].
 pub fn remove_items_request(
     cfg: &AppConfig,
-    token: &AccessToken,
     id: &PlaylistId,
     uris: &[TrackUri],
     snapshot: Option<&SnapshotId>,
-) -> Result<http::Request<String>, RequestError> {
+) -> Result<ApiRequest, RequestError> {
     let op = Op::Remove {
         uris: uris.to_vec(),
     };
-    op_request(cfg, token, id, &op, snapshot)
+    op_request(cfg, id, &op, snapshot)
 }
 
 /// `GET {api}/search?q=&type=track&limit=&offset=`: tracks matching `text` (Spotify's search syntax,
@@ -531,10 +494,9 @@ pub fn remove_items_request(
 /// If `cfg` did not pass [`AppConfig::validate`].
 pub fn search_tracks_request(
     cfg: &AppConfig,
-    token: &AccessToken,
     text: &str,
     page: SearchPage,
-) -> Result<http::Request<String>, RequestError> {
+) -> Result<ApiRequest, RequestError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(RequestError::EmptyQuery);
@@ -545,13 +507,7 @@ pub fn search_tracks_request(
         ("limit", &page.limit.to_string()),
         ("offset", &page.offset.to_string()),
     ]);
-    Ok(authorized(
-        cfg,
-        Method::GET,
-        &format!("/search?{q}"),
-        token,
-        String::new(),
-    ))
+    Ok(ApiRequest::new(cfg, Method::GET, &format!("/search?{q}"), Safety::Idempotent))
 }
 
 /// One page of a paged answer. Spotify's `href`, `next` and `previous` are not kept: pages are fetched
@@ -1004,7 +960,8 @@ pub fn parse_search_tracks(status: u16, body: &str) -> Result<Paging<Track>, Api
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::header::AUTHORIZATION;
+    use crate::AccessToken;
+    use http::header::{AUTHORIZATION, CONTENT_TYPE};
     use proptest::prelude::*;
 
     const PL: &str = "3cEYpjA9oz9GiPac4AsH4n";
@@ -1037,11 +994,12 @@ mod tests {
 
     /// Asserts method, URI, headers and (as JSON) body, and that the token is not in `Debug`.
     fn assert_request(
-        request: &http::Request<String>,
+        request: &ApiRequest,
         method: Method,
         uri: &str,
         body: Option<Value>,
     ) {
+        let request = &request.authorize(&token());
         assert_eq!(request.method(), method);
         assert_eq!(request.uri(), uri);
         assert_eq!(request.headers()[AUTHORIZATION], "Bearer BQD-s3cret");
@@ -1103,7 +1061,6 @@ mod tests {
     fn my_playlists_request_is_exact() {
         let request = my_playlists_request(
             &config(),
-            &token(),
             Page::new(50, 150).expect("valid"),
         );
         assert_request(
@@ -1122,7 +1079,7 @@ mod tests {
             public: false,
             collaborative: true,
         };
-        let request = create_playlist_request(&config(), &token(), &new).expect("valid");
+        let request = create_playlist_request(&config(), &new).expect("valid");
         assert_request(
             &request,
             Method::POST,
@@ -1139,7 +1096,7 @@ mod tests {
             ..new.clone()
         };
         assert_eq!(
-            create_playlist_request(&config(), &token(), &blank).err(),
+            create_playlist_request(&config(), &blank).err(),
             Some(RequestError::EmptyName)
         );
         let both = NewPlaylist {
@@ -1147,14 +1104,14 @@ mod tests {
             ..new
         };
         assert_eq!(
-            create_playlist_request(&config(), &token(), &both).err(),
+            create_playlist_request(&config(), &both).err(),
             Some(RequestError::CollaborativePublic)
         );
     }
 
     #[test]
     fn playlist_request_is_exact() {
-        let request = playlist_request(&config(), &token(), &playlist_id(), Some(PLAYLIST_FIELDS));
+        let request = playlist_request(&config(), &playlist_id(), Some(PLAYLIST_FIELDS));
         assert_request(
             &request,
             Method::GET,
@@ -1163,7 +1120,7 @@ mod tests {
              images%2Csnapshot_id%2Citems.total&additional_types=track%2Cepisode",
             None,
         );
-        let request = playlist_request(&config(), &token(), &playlist_id(), None);
+        let request = playlist_request(&config(), &playlist_id(), None);
         assert_request(
             &request,
             Method::GET,
@@ -1180,7 +1137,7 @@ mod tests {
             ..DetailsChange::default()
         };
         let request =
-            change_details_request(&config(), &token(), &playlist_id(), &change).expect("valid");
+            change_details_request(&config(), &playlist_id(), &change).expect("valid");
         assert_request(
             &request,
             Method::PUT,
@@ -1194,7 +1151,7 @@ mod tests {
             collaborative: Some(true),
         };
         let request =
-            change_details_request(&config(), &token(), &playlist_id(), &all).expect("valid");
+            change_details_request(&config(), &playlist_id(), &all).expect("valid");
         assert_eq!(
             serde_json::from_str::<Value>(request.body()).ok(),
             Some(json!({"name": "n", "description": "", "public": false, "collaborative": true}))
@@ -1218,7 +1175,7 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                change_details_request(&config(), &token(), &playlist_id(), &change).err(),
+                change_details_request(&config(), &playlist_id(), &change).err(),
                 Some(error)
             );
         }
@@ -1228,7 +1185,6 @@ mod tests {
     fn items_request_is_exact() {
         let request = items_request(
             &config(),
-            &token(),
             &playlist_id(),
             Page::new(50, 50).expect("valid"),
             Some("items(item(uri)),total"),
@@ -1240,7 +1196,7 @@ mod tests {
              fields=items%28item%28uri%29%29%2Ctotal&additional_types=track%2Cepisode",
             None,
         );
-        let request = items_request(&config(), &token(), &playlist_id(), Page::first(), None);
+        let request = items_request(&config(), &playlist_id(), Page::first(), None);
         assert_eq!(
             request.uri(),
             "http://127.0.0.1:9000/v1/playlists/3cEYpjA9oz9GiPac4AsH4n/items?limit=50&offset=0&\
@@ -1256,7 +1212,7 @@ mod tests {
         ];
         let url = "http://127.0.0.1:9000/v1/playlists/3cEYpjA9oz9GiPac4AsH4n/items";
         let request =
-            add_items_request(&config(), &token(), &playlist_id(), &uris, Some(3)).expect("valid");
+            add_items_request(&config(), &playlist_id(), &uris, Some(3)).expect("valid");
         assert_request(
             &request,
             Method::POST,
@@ -1267,7 +1223,7 @@ mod tests {
             })),
         );
         let request =
-            add_items_request(&config(), &token(), &playlist_id(), &uris, None).expect("valid");
+            add_items_request(&config(), &playlist_id(), &uris, None).expect("valid");
         assert_request(
             &request,
             Method::POST,
@@ -1277,19 +1233,19 @@ mod tests {
             })),
         );
         let hundred: Vec<TrackUri> = (0..100).map(t).collect();
-        assert!(add_items_request(&config(), &token(), &playlist_id(), &hundred, None).is_ok());
+        assert!(add_items_request(&config(), &playlist_id(), &hundred, None).is_ok());
         let too_many: Vec<TrackUri> = (0..101).map(t).collect();
         assert_eq!(
-            add_items_request(&config(), &token(), &playlist_id(), &too_many, None).err(),
+            add_items_request(&config(), &playlist_id(), &too_many, None).err(),
             Some(RequestError::Op(ModelError::TooManyUris { max: 100, got: 101 }))
         );
         assert_eq!(
-            add_items_request(&config(), &token(), &playlist_id(), &[], None).err(),
+            add_items_request(&config(), &playlist_id(), &[], None).err(),
             Some(RequestError::Op(ModelError::NoUris))
         );
         let local = TrackUri::parse("spotify:local:a:b:c:1").expect("valid");
         assert!(matches!(
-            add_items_request(&config(), &token(), &playlist_id(), &[local], None),
+            add_items_request(&config(), &playlist_id(), &[local], None),
             Err(RequestError::Op(ModelError::LocalFile { .. }))
         ));
     }
@@ -1298,7 +1254,7 @@ mod tests {
     fn replace_items_request_is_exact() {
         let url = "http://127.0.0.1:9000/v1/playlists/3cEYpjA9oz9GiPac4AsH4n/items";
         let request =
-            replace_items_request(&config(), &token(), &playlist_id(), &[t(2)]).expect("valid");
+            replace_items_request(&config(), &playlist_id(), &[t(2)]).expect("valid");
         assert_request(
             &request,
             Method::PUT,
@@ -1307,10 +1263,10 @@ mod tests {
         );
         // An empty replace clears the playlist.
         let request =
-            replace_items_request(&config(), &token(), &playlist_id(), &[]).expect("valid");
+            replace_items_request(&config(), &playlist_id(), &[]).expect("valid");
         assert_request(&request, Method::PUT, url, Some(json!({"uris": []})));
         let too_many: Vec<TrackUri> = (0..101).map(t).collect();
-        assert!(replace_items_request(&config(), &token(), &playlist_id(), &too_many).is_err());
+        assert!(replace_items_request(&config(), &playlist_id(), &too_many).is_err());
     }
 
     #[test]
@@ -1318,7 +1274,7 @@ mod tests {
         let url = "http://127.0.0.1:9000/v1/playlists/3cEYpjA9oz9GiPac4AsH4n/items";
         let snapshot = SnapshotId::parse("AAAAB8C+jXvVHRq").expect("valid");
         let request =
-            reorder_items_request(&config(), &token(), &playlist_id(), 9, 0, 2, Some(&snapshot))
+            reorder_items_request(&config(), &playlist_id(), 9, 0, 2, Some(&snapshot))
                 .expect("valid");
         assert_request(
             &request,
@@ -1328,7 +1284,7 @@ mod tests {
                 "range_start": 9, "insert_before": 0, "range_length": 2, "snapshot_id": "AAAAB8C+jXvVHRq"
             })),
         );
-        let request = reorder_items_request(&config(), &token(), &playlist_id(), 0, 10, 1, None)
+        let request = reorder_items_request(&config(), &playlist_id(), 0, 10, 1, None)
             .expect("valid");
         assert_request(
             &request,
@@ -1336,7 +1292,7 @@ mod tests {
             url,
             Some(json!({"range_start": 0, "insert_before": 10, "range_length": 1})),
         );
-        assert!(reorder_items_request(&config(), &token(), &playlist_id(), 0, 10, 0, None).is_err());
+        assert!(reorder_items_request(&config(), &playlist_id(), 0, 10, 0, None).is_err());
     }
 
     #[test]
@@ -1345,7 +1301,6 @@ mod tests {
         let snapshot = SnapshotId::parse("snap").expect("valid");
         let request = remove_items_request(
             &config(),
-            &token(),
             &playlist_id(),
             &[t(1), t(2)],
             Some(&snapshot),
@@ -1364,16 +1319,16 @@ mod tests {
             })),
         );
         let request =
-            remove_items_request(&config(), &token(), &playlist_id(), &[t(1)], None).expect("valid");
+            remove_items_request(&config(), &playlist_id(), &[t(1)], None).expect("valid");
         assert_request(
             &request,
             Method::DELETE,
             url,
             Some(json!({"items": [{"uri": "spotify:track:0000000000000000000001"}]})),
         );
-        assert!(remove_items_request(&config(), &token(), &playlist_id(), &[], None).is_err());
+        assert!(remove_items_request(&config(), &playlist_id(), &[], None).is_err());
         let too_many: Vec<TrackUri> = (0..101).map(t).collect();
-        assert!(remove_items_request(&config(), &token(), &playlist_id(), &too_many, None).is_err());
+        assert!(remove_items_request(&config(), &playlist_id(), &too_many, None).is_err());
     }
 
     #[test]
@@ -1383,12 +1338,12 @@ mod tests {
             uris: vec![t(1)],
             position: Some(0),
         };
-        let a = op_request(&config(), &token(), &id, &op, None).expect("valid");
-        let b = add_items_request(&config(), &token(), &id, &[t(1)], Some(0)).expect("valid");
+        let a = op_request(&config(), &id, &op, None).expect("valid");
+        let b = add_items_request(&config(), &id, &[t(1)], Some(0)).expect("valid");
         assert_eq!((a.method(), a.uri(), a.body()), (b.method(), b.uri(), b.body()));
         // Adds take no snapshot_id in Spotify's reference, so none is sent.
         let snapshot = SnapshotId::parse("snap").expect("valid");
-        let with_snapshot = op_request(&config(), &token(), &id, &op, Some(&snapshot)).expect("valid");
+        let with_snapshot = op_request(&config(), &id, &op, Some(&snapshot)).expect("valid");
         assert!(!with_snapshot.body().contains("snapshot_id"));
     }
 
@@ -1396,7 +1351,6 @@ mod tests {
     fn search_tracks_request_is_exact() {
         let request = search_tracks_request(
             &config(),
-            &token(),
             " artist:Nina Simone & co+ ",
             SearchPage::new(10, 20).expect("valid"),
         )
@@ -1408,7 +1362,7 @@ mod tests {
             None,
         );
         assert_eq!(
-            search_tracks_request(&config(), &token(), "  ", SearchPage::new(1, 0).expect("valid")).err(),
+            search_tracks_request(&config(), "  ", SearchPage::new(1, 0).expect("valid")).err(),
             Some(RequestError::EmptyQuery)
         );
     }

@@ -29,13 +29,13 @@ pub async fn list(connection: &mut Connection) -> Result<Listing, Error> {
         during: during.to_owned(),
         wrote: false,
     };
-    let (status, body) = connection.get("reading who the tokens belong to", me_request).await?;
+    let (status, body) = connection.get("reading who the tokens belong to", me_request(connection.config())).await?;
     let me = parse_me(status, &body).map_err(|error| spotify("reading who the tokens belong to", error))?;
     let mut playlists = Vec::new();
     let mut page = Page::first();
     for _ in 0..MAX_PAGES {
         let during = format!("listing playlists from {}", page.offset());
-        let (status, body) = connection.get(&during, |c, t| my_playlists_request(c, t, page)).await?;
+        let (status, body) = connection.get(&during, my_playlists_request(connection.config(), page)).await?;
         let paging = parse_my_playlists(status, &body).map_err(|error| spotify(&during, error))?;
         let shown = paging.items.len();
         playlists.extend(paging.items);

@@ -33,7 +33,7 @@ use setlist_core::playlist::{
     PLAYLIST_FIELDS, SNAPSHOT_FIELDS,
 };
 use setlist_core::retry::{self, decide, Decision, Gate, Outcome, RetryPolicy, Safety};
-use setlist_core::{plan, replace_cost, AccessToken, ApiError, AppConfig, Op, PlaylistId, TrackUri, MAX_URIS_PER_CALL};
+use setlist_core::{plan, replace_cost, ApiError, ApiRequest, AppConfig, Op, PlaylistId, TrackUri, MAX_URIS_PER_CALL};
 
 use crate::input::PublishSpec;
 use crate::Error;
@@ -57,8 +57,8 @@ pub const JOB_ITEMS_FIELDS: &str = "items(is_local,item(type,uri)),total,limit,o
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CallId(u64);
 
-/// One Spotify request of a publish, without the token: [`Call::request`] builds it with whichever token is
-/// current when it is (re)sent.
+/// One Spotify request of a publish: [`Call::request`] builds it without the token; the transport authorizes it
+/// with whichever token is current when it is (re)sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Call {
     /// `GET /playlists/{id}` with [`PLAYLIST_FIELDS`].
@@ -74,19 +74,14 @@ pub enum Call {
 }
 
 impl Call {
-    /// The request, built by core with `token`.
-    pub fn request(
-        &self,
-        config: &AppConfig,
-        token: &AccessToken,
-        playlist: &PlaylistId,
-    ) -> Result<http::Request<String>, RequestError> {
+    /// The request, built by core.
+    pub fn request(&self, config: &AppConfig, playlist: &PlaylistId) -> Result<ApiRequest, RequestError> {
         match self {
-            Self::Details => Ok(playlist_request(config, token, playlist, Some(PLAYLIST_FIELDS))),
-            Self::Items(page) => Ok(items_request(config, token, playlist, *page, Some(JOB_ITEMS_FIELDS))),
-            Self::Snapshot => Ok(playlist_request(config, token, playlist, Some(SNAPSHOT_FIELDS))),
-            Self::ChangeDetails(change) => change_details_request(config, token, playlist, change),
-            Self::Write(op) => op_request(config, token, playlist, op, None),
+            Self::Details => Ok(playlist_request(config, playlist, Some(PLAYLIST_FIELDS))),
+            Self::Items(page) => Ok(items_request(config, playlist, *page, Some(JOB_ITEMS_FIELDS))),
+            Self::Snapshot => Ok(playlist_request(config, playlist, Some(SNAPSHOT_FIELDS))),
+            Self::ChangeDetails(change) => change_details_request(config, playlist, change),
+            Self::Write(op) => op_request(config, playlist, op, None),
         }
     }
 

@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use setlist_core::retry::{decide, Decision, Outcome, RetryPolicy, Safety};
-use setlist_core::{AccessToken, AppConfig};
+use setlist_core::retry::{decide, Decision, Outcome, RetryPolicy};
+use setlist_core::{AccessToken, ApiRequest, AppConfig};
 use setlist_sink::job::{credentials, Accounts, Obtained, WriteBack};
 use setlist_sink::{Clock, SecretStore, SystemClock};
 use tokio::task::JoinSet;
@@ -197,19 +197,24 @@ impl Connection {
         }
     }
 
+    /// The config core's request builders take.
+    pub(crate) fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
     /// A GET under core's retry policy (a `401` refreshes once): what the `list` command needs. Returns the final
     /// answer's status and body.
     pub(crate) async fn get(
         &mut self,
         during: &str,
-        build: impl Fn(&AppConfig, &AccessToken) -> http::Request<String>,
+        request: ApiRequest,
     ) -> Result<(u16, String), Error> {
         let policy = RetryPolicy::default();
         let mut refreshed = false;
         let mut attempt = 1;
         loop {
             let token = self.token().await?;
-            let answer = self.transport.send(build(&self.config, &token)).await;
+            let answer = self.transport.send(request.authorize(&token)).await;
             let outcome = match &answer {
                 Answer::Status { status: 401, .. } if !refreshed => {
                     refreshed = true;
@@ -219,7 +224,7 @@ impl Connection {
                 Answer::Status { status, retry_after, .. } => Outcome::Status(*status, *retry_after),
                 Answer::Unreachable => Outcome::NetworkError { api_host: false },
             };
-            match decide(&policy, attempt, outcome, Safety::Idempotent, jitter(attempt)) {
+            match decide(&policy, attempt, outcome, request.safety(), jitter(attempt)) {
                 Decision::Done => {
                     return match answer {
                         Answer::Status { status, body, .. } => Ok((status, body)),
@@ -273,8 +278,9 @@ pub async fn publish(connection: &mut Connection, spec: PublishSpec) -> Result<R
         match machine.poll(now()) {
             Action::Send { id, call } => {
                 let request = call
-                    .request(&connection.config, &token, machine.playlist())
-                    .map_err(|error| Error::Transport(format!("cannot build a request: {error}")))?;
+                    .request(&connection.config, machine.playlist())
+                    .map_err(|error| Error::Transport(format!("cannot build a request: {error}")))?
+                    .authorize(&token);
                 if call.is_write() {
                     tracing::info!(?call, "write");
                 } else {

@@ -512,7 +512,7 @@ fn calls_are_built_by_core_without_the_token_in_their_debug() {
     };
     let token = setlist_core::AccessToken::new("secret-access-token".into());
     let playlist = PlaylistId::parse(PLAYLIST).expect("id");
-    let request = Call::Items(Page::new(50, 100).expect("page")).request(&config, &token, &playlist).expect("built");
+    let request = Call::Items(Page::new(50, 100).expect("page")).request(&config, &playlist).expect("built").authorize(&token);
     assert_eq!(request.method(), http::Method::GET);
     assert_eq!(
         request.uri().to_string(),
@@ -522,7 +522,7 @@ fn calls_are_built_by_core_without_the_token_in_their_debug() {
     );
     assert!(!format!("{request:?}").contains("secret-access-token"));
     let add = Call::Write(Op::Add { uris: uris(0..2), position: Some(1) });
-    let request = add.request(&config, &token, &playlist).expect("built");
+    let request = add.request(&config, &playlist).expect("built").authorize(&token);
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(add.safety(), Safety::NotIdempotent);
     assert_eq!(Call::Write(Op::Replace { uris: vec![] }).safety(), Safety::Idempotent);

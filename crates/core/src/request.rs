@@ -1,0 +1,124 @@
+//! Web API requests as values, without the bearer token: built and checked once by core, carrying their method,
+//! URL, body and [`Safety`], and authorized by the transport on each attempt ([`ApiRequest::authorize`]). The
+//! transport never has to rebuild a request to learn whether it may resend it, and never sends an unchecked one:
+//! a builder that refuses its input returns `Err` and there is no request value to send.
+
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderValue, Method, Uri};
+use serde_json::Value;
+
+use crate::retry::Safety;
+use crate::{AccessToken, AppConfig};
+
+/// One Web API request, ready to be sent once a token is added. Equal values are the same request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiRequest {
+    method: Method,
+    uri: Uri,
+    /// The JSON body, or empty for a request without one.
+    body: String,
+    json: bool,
+    safety: Safety,
+}
+
+impl ApiRequest {
+    /// `{api_base}{path}` without a body. `path` starts with `/`.
+    ///
+    /// # Panics
+    /// If `cfg` did not pass [`AppConfig::validate`] and its `api_base` is not a valid URI.
+    pub(crate) fn new(cfg: &AppConfig, method: Method, path: &str, safety: Safety) -> Self {
+        let uri = format!("{}{path}", cfg.api_base.trim_end_matches('/'));
+        let uri = match Uri::try_from(uri) {
+            Ok(uri) => uri,
+            // AppConfig::validate guarantees every base plus a path is a valid URI; reaching this means the
+            // config skipped validation, a programming error rather than bad input.
+            Err(e) => panic!("AppConfig was not validated: api_base {:?} is not a valid URI: {e}", cfg.api_base),
+        };
+        Self { method, uri, body: String::new(), json: false, safety }
+    }
+
+    /// The same request with a JSON body.
+    pub(crate) fn with_json(mut self, body: &Value) -> Self {
+        self.body = body.to_string();
+        self.json = true;
+        self
+    }
+
+    /// The HTTP method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The full URL, query included.
+    pub fn uri(&self) -> &Uri {
+        &self.uri
+    }
+
+    /// The body as sent (JSON, or empty).
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// Whether the request may be resent after an ambiguous failure (a `5xx` or a lost answer): decided by the
+    /// builder, which knows what the request does (a reorder and a replace are both `PUT .../items`).
+    pub fn safety(&self) -> Safety {
+        self.safety
+    }
+
+    /// The request as the transport sends it, with `Authorization: Bearer <token>` marked sensitive (so the
+    /// headers' `Debug` hides it). Called on each attempt, with whichever token is current.
+    pub fn authorize(&self, token: &AccessToken) -> http::Request<String> {
+        let mut request = http::Request::new(self.body.clone());
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
+        // parse_token_response only accepts tokens made of visible ASCII, so this fails only for a hand-made
+        // token; then the request goes without credentials and Spotify's 401 sends the app through its
+        // refresh-or-sign-in path, which is better than a panic.
+        if let Ok(mut value) = HeaderValue::try_from(format!("Bearer {}", token.secret())) {
+            value.set_sensitive(true);
+            request.headers_mut().insert(AUTHORIZATION, value);
+        }
+        if self.json {
+            request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        request
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> AppConfig {
+        AppConfig::from_json(
+            r#"{"client_id": "c", "redirect_uri": "http://127.0.0.1:8080/callback",
+                "accounts_base": "https://accounts.example", "api_base": "http://127.0.0.1:9000/v1/",
+                "push_url": "/api/tokens", "scopes": []}"#,
+        )
+        .expect("valid config")
+    }
+
+    #[test]
+    fn the_token_is_added_per_attempt_and_hidden() {
+        let request = ApiRequest::new(&config(), Method::PUT, "/x", Safety::NotIdempotent)
+            .with_json(&serde_json::json!({"a": 1}));
+        assert_eq!(request.uri(), "http://127.0.0.1:9000/v1/x");
+        assert!(!format!("{request:?}").contains("Bearer"));
+        let first = request.authorize(&AccessToken::new("BQD-one".into()));
+        let second = request.authorize(&AccessToken::new("BQD-two".into()));
+        assert_eq!(first.headers()[AUTHORIZATION], "Bearer BQD-one");
+        assert_eq!(second.headers()[AUTHORIZATION], "Bearer BQD-two");
+        assert_eq!(first.headers()[CONTENT_TYPE], "application/json");
+        assert_eq!(first.body(), r#"{"a":1}"#);
+        assert!(!format!("{first:?}").contains("BQD-one"));
+        assert_eq!(request.safety(), Safety::NotIdempotent);
+    }
+
+    #[test]
+    fn an_unusable_token_is_left_out_rather_than_panicking() {
+        let request = ApiRequest::new(&config(), Method::GET, "/me", Safety::Idempotent);
+        let sent = request.authorize(&AccessToken::new("bad\ntoken".into()));
+        assert!(sent.headers().get(AUTHORIZATION).is_none());
+        assert!(sent.headers().get(CONTENT_TYPE).is_none());
+    }
+}
