@@ -22,10 +22,11 @@
 //! `null` (see `params::opt_string`).
 //!
 //! Episodes in playlists come as EpisodeObjects whether or not the request lists `episode` in `additional_types`.
-//! Spotify has been seen to send clients that do not a track-shaped "legacy" episode (`"type": "episode"` inside a
-//! TrackObject, the show as album and artist), but the reference documents only `item: TrackObject |
-//! EpisodeObject`, told apart by `type`, and tells clients to check `type` for kinds they did not ask for; the
-//! legacy shape validates as neither. Setlist's app always asks for episodes, so it sees the same either way.
+//! To a client that does not ask, Spotify has been seen to send a track-shaped "legacy" episode (`"type":
+//! "episode"` inside a TrackObject, the show as album and artist), but the reference documents only `item:
+//! TrackObject | EpisodeObject`, told apart by `type`, and tells clients to check `type` for kinds they did not ask
+//! for; the legacy shape validates as neither. Setlist's app always asks for episodes, so it sees the same either
+//! way.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
