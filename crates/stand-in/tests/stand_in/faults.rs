@@ -1,10 +1,10 @@
 //! Fault injection through `/__control/faults` and `/__control/rate_limit`.
 
-mod common;
+
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::{header, json, Harness};
+use crate::common::{header, json, Harness};
 use http_body_util::BodyExt as _;
 use serde_json::{json, Value};
 
@@ -68,7 +68,7 @@ async fn status_with_retry_after_applies_to_the_next_n_matching_requests() {
 async fn route_patterns_match_any_placeholder_and_only_their_method() {
     let harness = Harness::new();
     let token = harness.token("alice.setlist", SCOPE);
-    let playlist = common::seeded("Road Trip Singalongs");
+    let playlist = crate::common::seeded("Road Trip Singalongs");
     add_fault(
         &harness,
         json!({"route": "GET /v1/playlists/{id}/items", "kind": "status", "status": 502}),

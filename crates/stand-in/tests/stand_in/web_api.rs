@@ -1,10 +1,10 @@
 //! The `/v1` Web API: bearer authentication, `/v1/me`, Spotify's error shape and CORS.
 
-mod common;
+
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn me_answers_the_private_user_object() {

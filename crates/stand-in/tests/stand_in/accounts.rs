@@ -1,10 +1,10 @@
 //! The accounts service: `/authorize`, the consent page and `/api/token`.
 
-mod common;
+
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use setlist_stand_in::{Options, SEEDED_USERS};
 

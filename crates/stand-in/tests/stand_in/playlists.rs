@@ -1,10 +1,10 @@
 //! The playlist routes: listing, details, items, and every kind of edit, with Spotify's limits, semantics and
 //! permissions.
 
-mod common;
+
 
 use axum::http::{Method, StatusCode};
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const ALICE: &str = "alice.setlist";

@@ -1,10 +1,10 @@
 //! The `/__control/` API: mounted only on request, and the request log it exposes.
 
-mod common;
+
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use setlist_stand_in::Options;
 

@@ -1,11 +1,11 @@
 //! Search over the catalog, cover images, and the configurable latency.
 
-mod common;
+
 
 use std::time::{Duration, Instant};
 
 use axum::http::{header, Method, StatusCode};
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use setlist_stand_in::Options;
 
