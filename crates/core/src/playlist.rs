@@ -1535,6 +1535,48 @@ mod tests {
         assert_eq!(e[8].artists, "");
     }
 
+    /// Spotify sends an episode in a playlist as an EpisodeObject when asked with `additional_types=episode` (as
+    /// the app always asks) and, to older clients that do not ask, as a track-shaped object (`"type": "track"`,
+    /// `"episode": true`, the show as album and artist). The stand-in answers the first shape either way (its
+    /// module docs); the app reads both the same.
+    #[test]
+    fn an_episode_reads_the_same_in_both_shapes() {
+        let episode_shape = r#"{"items": [{"added_at": "2026-01-02T03:04:05Z",
+            "item": {"type": "episode", "uri": "spotify:episode:512ojhOuo1ktJprKbVcKyQ", "name": "Ep 1",
+                     "duration_ms": 1686230, "show": {"name": "The Show", "images": [{"url": "s", "height": 64, "width": 64}]}}}],
+            "total": 1}"#;
+        let track_shape = r#"{"items": [{"added_at": "2026-01-02T03:04:05Z",
+            "item": {"type": "track", "episode": true, "track": false, "uri": "spotify:episode:512ojhOuo1ktJprKbVcKyQ",
+                     "name": "Ep 1", "duration_ms": 1686230, "artists": [{"name": "The Show"}],
+                     "album": {"name": "The Show", "images": [{"url": "s", "height": 64, "width": 64}]}}}],
+            "total": 1}"#;
+        let a = parse_items(200, episode_shape).expect("episode shape").items.remove(0);
+        let b = parse_items(200, track_shape).expect("track shape").items.remove(0);
+        assert_eq!(a.kind, Some(ItemKind::Episode));
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn reads_what_the_curation_tools_use() {
+        let page = parse_items(
+            200,
+            r#"{"items": [{"added_at": "2026-01-02T03:04:05Z", "added_by": {"id": "ada"},
+                "item": {"type": "track", "uri": "spotify:track:4iV5W9uYEdYUVa79Axb7Rh", "name": "Song",
+                         "is_playable": false, "popularity": 73, "external_ids": {"isrc": "USRC17607839"},
+                         "album": {"name": "Album", "release_date": "1999-03"}}},
+                {"item": {"type": "track", "uri": "spotify:track:4iV5W9uYEdYUVa79Axb7Rh", "popularity": 400,
+                          "external_ids": {"isrc": " "}, "is_playable": "yes"}}], "total": 2}"#,
+        )
+        .expect("parses");
+        let e = &page.items;
+        assert_eq!(e[0].isrc.as_deref(), Some("USRC17607839"));
+        assert_eq!(e[0].popularity, Some(73));
+        assert_eq!(e[0].playable, Some(false));
+        assert_eq!(e[0].release_date.as_deref(), Some("1999-03"));
+        assert_eq!(e[0].added_by.as_deref(), Some("ada"));
+        assert_eq!((e[1].isrc.as_deref(), e[1].popularity, e[1].playable), (None, None, None), "odd values are unknown");
+    }
+
     #[test]
     fn items_page_shapes() {
         let empty = parse_items(200, "{}").expect("parses");
