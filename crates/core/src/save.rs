@@ -19,7 +19,7 @@
 use std::collections::VecDeque;
 
 use crate::editor::{is_placeholder, Editor, Meta};
-use crate::exchange::{Answer, CallId, Conversation, Exchange, Reply};
+use crate::exchange::{Answer, CallId, Conversation, Exchange, Hold, Reply};
 use crate::ids::TrackUri;
 use crate::load::{Failure, Loaded, Next, Read, Reading, Step, CONCURRENCY, MAX_LOAD_ATTEMPTS};
 use crate::model::Op;
@@ -198,7 +198,8 @@ impl Conversation for Save {
         }
         if let Stage::Pausing { until } = self.stage {
             if now < until {
-                return Next::Wait { until: Some(until), hold: None };
+                // A lost answer or a 5xx: the status line says Spotify is not answering, not that it asked to wait.
+                return Next::Wait { until: Some(until), hold: Some(Hold::Retrying) };
             }
             self.start_read(Purpose::ReRead, now);
             return self.poll(now);
