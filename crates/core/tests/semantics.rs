@@ -1,5 +1,5 @@
 //! The shared table of Spotify's playlist write semantics (`semantics.json`), run against core's model. The
-//! stand-in runs the same table (`crates/stand-in/tests/semantics.rs`), so the two independent models are held to
+//! stand-in runs the same table (`crates/stand-in/tests/stand_in/semantics.rs`), so the two independent models are held to
 //! one set of expectations.
 
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! The stand-in through its router, in one test binary (one link of tokio and axum instead of one per file): the
 //! accounts service, the catalog, the control API, fault injection, playlists and the rest of the Web API.
-//! (`tests/semantics.rs`, the table shared with core's model, is its own binary.)
+//! `semantics` runs the table of Spotify's playlist semantics that core's model also runs.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -10,4 +10,5 @@ mod catalog;
 mod control;
 mod faults;
 mod playlists;
+mod semantics;
 mod web_api;
