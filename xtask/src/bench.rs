@@ -397,7 +397,7 @@ fn render(runs: &[Vec<Value>]) -> String {
     let visit = pick("first_visit", &|_| true);
     let bound = nums(&visit, "bound_ms");
     lines.push(Line {
-        what: "first visit to the playlists page, slow phone (1.6 Mbps, 150 ms RTT, 4× CPU), fresh profile".into(),
+        what: "first visit to the playlists page, slow phone (1.6 Mbps, 150 ms RTT, 4× CPU), fresh profile, median of 3".into(),
         ours: nums(&visit, "cold_ms"),
         base: bound.clone(),
         unit: " ms",
@@ -406,7 +406,7 @@ fn render(runs: &[Vec<Value>]) -> String {
         met: None,
     });
     lines.push(Line {
-        what: "same page again, warm cache, slow phone".into(),
+        what: "same page again, warm cache, slow phone, median of 3".into(),
         ours: nums(&visit, "warm_ms"),
         base: bound,
         unit: " ms",
