@@ -63,8 +63,11 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
 
 /// Brotli size budget of each bundle row, KiB: the issue-15 bundle plus a little room. A change that needs more
 /// raises the number here, in the commit that grows the bundle.
+/// Raised for the curation tools (issue 16): the tools panel and core's `curate` module measured 46.7 KiB brotli
+/// (the same build without the panel: 274.4 KiB total, with it 321.1 KiB; `cargo xtask bench --quick`), and its
+/// styles 0.4 KiB. Core's load/save machines, the filter and the row art came to 15.5 KiB over the issue-15 bundle.
 const BUDGETS_KIB: &[(&str, f64)] =
-    &[("css", 2.5), ("html", 0.6), ("js", 8.5), ("wasm", 255.0), ("total (wasm+js+css)", 265.0)];
+    &[("css", 3.0), ("html", 0.6), ("js", 8.5), ("wasm", 312.0), ("total (wasm+js+css)", 324.0)];
 
 fn budget_of(kind: &str) -> Option<f64> {
     BUDGETS_KIB.iter().find(|(k, _)| *k == kind).map(|(_, kib)| *kib)
@@ -713,16 +716,16 @@ mod tests {
     fn the_budget_names_each_row_and_run_over_it() {
         let within = vec![bundle_row("wasm", 200.0), bundle_row("js", 8.0), bundle_row("css", 2.0), bundle_row("html", 0.5)];
         assert_eq!(over_budget(&[within.clone(), within.clone()]), Vec::<String>::new());
-        let grown = vec![bundle_row("wasm", 256.0), bundle_row("js", 8.0), bundle_row("css", 2.0), bundle_row("html", 0.5)];
+        let grown = vec![bundle_row("wasm", 315.0), bundle_row("js", 8.0), bundle_row("css", 2.0), bundle_row("html", 0.5)];
         assert_eq!(
             over_budget(&[within, grown]),
             [
-                "bundle total (wasm+js+css): 266.0 KiB brotli > budget 265 KiB (run 2)",
-                "bundle wasm: 256.0 KiB brotli > budget 255 KiB (run 2)",
+                "bundle total (wasm+js+css): 325.0 KiB brotli > budget 324 KiB (run 2)",
+                "bundle wasm: 315.0 KiB brotli > budget 312 KiB (run 2)",
             ]
         );
-        // The total counts wasm, js and css, not index.html: 264.9 KiB is within 265.
-        let total = vec![bundle_row("wasm", 254.0), bundle_row("js", 8.4), bundle_row("css", 2.5), bundle_row("html", 0.6)];
+        // The total counts wasm, js and css, not index.html: 323.9 KiB is within 324.
+        let total = vec![bundle_row("wasm", 312.0), bundle_row("js", 8.4), bundle_row("css", 3.0), bundle_row("html", 0.6)];
         assert_eq!(over_budget(&[total]), Vec::<String>::new());
         // A new kind of asset has no budget yet: it is reported, not let through.
         let new_kind = vec![bundle_row("wasm", 200.0), bundle_row("json", 1.0)];

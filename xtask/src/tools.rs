@@ -241,7 +241,9 @@ fn warn_if_rustflags_override() {
     }
 }
 
-/// The `rustflags` of one `[target.<triple>]` table of a Cargo config, as written on one line.
+/// The `rustflags` of one `[target.<triple>]` table of a Cargo config, as written on one line (the test that keeps
+/// `erase_components` in the wasm table reads it).
+#[cfg(test)]
 fn config_rustflags(config: &str, triple: &str) -> Option<String> {
     let header = format!("[target.{triple}]");
     config
