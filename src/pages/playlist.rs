@@ -14,6 +14,8 @@ use crate::use_session;
 /// Whole pixels: positions are formatted as integers.
 const ROW_H: usize = 56;
 const ROW_PX: i32 = ROW_H as i32;
+/// How long the list rests after a scroll before rows show their covers.
+const SETTLE_MS: u32 = 150;
 /// Rows rendered above and below the visible window, so fast scrolling shows no blank gap.
 const OVERSCAN: usize = 8;
 
@@ -359,6 +361,11 @@ fn TrackList(
     filter: RwSignal<String>,
 ) -> impl IntoView {
     let scroll_top = RwSignal::new(0i32);
+    // While the list is scrolling, rows that come into view show a placeholder instead of their cover: creating and
+    // decoding an image per new row tripled a scroll frame's time (`cargo xtask bench`). Covers appear once the
+    // list has rested for SETTLE_MS; `scrolls` tells a later scroll from the one a timer was started for.
+    let scrolling = RwSignal::new(false);
+    let scrolls = StoredValue::new(0u32);
     let viewport = RwSignal::new(640i32);
     let focus_key = RwSignal::new(None::<u64>);
     let drag_key = RwSignal::new(None::<u64>);
@@ -491,6 +498,17 @@ fn TrackList(
             on:scroll=move |ev| {
                 let el = event_target::<web_sys::Element>(&ev);
                 scroll_top.set(el.scroll_top());
+                let this = scrolls.get_value().wrapping_add(1);
+                scrolls.set_value(this);
+                if !scrolling.get_untracked() {
+                    scrolling.set(true);
+                }
+                spawn_local(async move {
+                    crate::browser::sleep_ms(SETTLE_MS).await;
+                    if scrolls.get_value() == this {
+                        scrolling.set(false);
+                    }
+                });
                 viewport.set(el.client_height());
             }>
             {move || (len.get() == 0 && shown.with(Option::is_some)).then(|| view! {
@@ -522,6 +540,7 @@ fn TrackList(
                         };
                         let is_sel = move || selected.with(|s| s.contains(&key));
                         let art = entry.image.as_ref().map(|img| img.url.clone());
+                        let has_art = StoredValue::new(false);
                         view! {
                             <div class="row" role="option" data-testid="track-row" data-key=key.to_string() data-index=i.to_string()
                                 aria-selected=move || is_sel().to_string()
@@ -552,9 +571,17 @@ fn TrackList(
                                     prop:checked=is_sel
                                     on:change=move |_| selected.update(|s| { if !s.remove(&key) { s.insert(key); } })/>
                                 <span class="num">{i + 1}</span>
-                                {match art {
-                                    Some(src) => view! { <img class="art" src=src alt="" width="40" height="40" loading="lazy" decoding="async"/> }.into_any(),
-                                    None => view! { <span class="art placeholder" aria-hidden="true">"♪"</span> }.into_any(),
+                                {move || {
+                                    // Once a row shows its cover it keeps it: `scrolling` is then no longer read, so
+                                    // the next scroll does not swap it back.
+                                    let show = art.is_some() && (has_art.get_value() || !scrolling.get());
+                                    match art.clone().filter(|_| show) {
+                                        Some(src) => {
+                                            has_art.set_value(true);
+                                            view! { <img class="art" src=src alt="" width="40" height="40" loading="lazy" decoding="async"/> }.into_any()
+                                        }
+                                        None => view! { <span class="art placeholder" aria-hidden="true">"♪"</span> }.into_any(),
+                                    }
                                 }}
                                 <span class="title">
                                     <span class="name" data-testid="track-name">{entry.name.clone()}</span>
