@@ -187,6 +187,8 @@ pub(crate) async fn load_playlist(session: Session, id: &str, progress: &dyn Fn(
     Ok(loaded?)
 }
 
+/// Writes done of the writes planned, while a save runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct SaveProgress {
     pub(crate) done: usize,
     pub(crate) total: usize,

@@ -33,7 +33,6 @@ enum Phase {
     Loading { done: usize, total: usize },
     Failed(String),
     Ready,
-    Saving { done: usize, total: usize },
     /// Spotify's copy moved on since it was loaded: nothing was written.
     Conflict,
 }
@@ -82,30 +81,36 @@ pub fn PlaylistPage() -> impl IntoView {
         load(false);
     });
 
-    let save = move |_| {
-        let (Some(l), Some(ed)) = (loaded.get_untracked(), editor.get_untracked()) else { return };
-        notice.set(None);
-        spawn_local(async move {
-            let progress = move |p: SaveProgress| phase.set(Phase::Saving { done: p.done, total: p.total });
+    // Saving is an `Action`: its `pending` is the one "saving" state (the toolbar shows progress, the button waits);
+    // the loaded copy and the editor are replaced together when it ends.
+    let save_progress = RwSignal::new(SaveProgress::default());
+    let save = Action::new_local(move |(l, ed): &(Loaded, Editor)| {
+        let (l, ed) = (l.clone(), ed.clone());
+        save_progress.set(SaveProgress::default());
+        async move {
+            let progress = move |p: SaveProgress| save_progress.set(p);
             match data::save(session, &l, &ed, progress).await {
                 Ok(outcome) => {
                     notice.set(Some(outcome.summary()));
-                    let mut fresh = Editor::new(outcome.loaded.entries.clone(), outcome.loaded.meta.clone());
-                    if !outcome.verified {
-                        fresh = ed.clone();
-                    }
+                    let fresh = if outcome.verified {
+                        Editor::new(outcome.loaded.entries.clone(), outcome.loaded.meta.clone())
+                    } else {
+                        ed
+                    };
                     editor.set(Some(fresh));
                     loaded.set(Some(outcome.loaded));
-                    phase.set(Phase::Ready);
                 }
                 Err(data::SaveError::Conflict) => phase.set(Phase::Conflict),
-                Err(data::SaveError::Failed(e)) => {
-                    notice.set(Some(format!("Save failed: {e}. Your edits are kept; try again.")));
-                    phase.set(Phase::Ready);
-                }
+                Err(data::SaveError::Failed(e)) => notice.set(Some(format!("Save failed: {e}. Your edits are kept; try again."))),
             }
-        });
+        }
+    });
+    let on_save = move |_| {
+        let (Some(l), Some(ed)) = (loaded.get_untracked(), editor.get_untracked()) else { return };
+        notice.set(None);
+        save.dispatch((l, ed));
     };
+    let saving = save.pending();
 
     let dirty = Memo::new(move |_| editor.with(|e| e.as_ref().is_some_and(Editor::is_dirty)));
     let read_only = Memo::new(move |_| loaded.with(|l| l.as_ref().and_then(|l| l.read_only.clone())));
@@ -141,7 +146,7 @@ pub fn PlaylistPage() -> impl IntoView {
                         <button class="button" on:click=move |_| load(false)>"Reload and discard my edits"</button>
                     </div>
                 })}
-                <Toolbar editor=editor selected=selected dirty=dirty phase=phase read_only=read_only on_save=save panel=panel filter=filter/>
+                <Toolbar editor=editor selected=selected dirty=dirty phase=phase.read_only() saving=saving save_progress=save_progress.read_only() read_only=read_only on_save=on_save panel=panel filter=filter/>
                 {move || notice.get().map(|n| view! { <p class="notice" role="status" data-testid="notice">{n}</p> })}
                 <Show when=move || read_only.get().is_none()>
                     <AddPanel editor=editor/>
@@ -149,7 +154,7 @@ pub fn PlaylistPage() -> impl IntoView {
                 <Show when=move || panel.get() == Some(Panel::Tools)>
                     <Tools editor=editor selected=selected loaded=loaded read_only=read_only notice=notice/>
                 </Show>
-                <TrackList editor=editor selected=selected read_only=read_only filter=filter/>
+                <TrackList editor=editor selected=selected read_only=read_only filter=filter.read_only()/>
             </Show>
         </section>
     }
@@ -202,7 +207,9 @@ fn Toolbar(
     editor: RwSignal<Option<Editor>>,
     selected: RwSignal<HashSet<u64>>,
     dirty: Memo<bool>,
-    phase: RwSignal<Phase>,
+    phase: ReadSignal<Phase>,
+    saving: Memo<bool>,
+    save_progress: ReadSignal<SaveProgress>,
     read_only: Memo<Option<String>>,
     on_save: impl Fn(leptos::ev::MouseEvent) + 'static,
     panel: RwSignal<Option<Panel>>,
@@ -245,19 +252,21 @@ fn Toolbar(
                     on:click=move |_| selected.set(shown().into_iter().collect())>"Select shown"</button>
             })}
             <span class="spacer"></span>
-            {move || match phase.get() {
-                Phase::Saving { done, total } => view! {
+            {move || if saving.get() {
+                let SaveProgress { done, total } = save_progress.get();
+                view! {
                     <span class="saving" role="status" data-testid="save-progress">
                         {format!("Saving {done} of {total}…")}
                         <progress max=total.max(1).to_string() value=done.to_string()></progress>
                     </span>
-                }.into_any(),
-                _ => view! {
+                }.into_any()
+            } else {
+                view! {
                     <span class="dirty" data-testid="dirty-state">{move || if dirty.get() { "Unsaved changes" } else { "All changes saved" }}</span>
-                }.into_any(),
+                }.into_any()
             }}
             <button class="button primary" data-testid="save" on:click=on_save
-                disabled=move || !dirty.get() || read_only.get().is_some() || !matches!(phase.get(), Phase::Ready)>"Save"</button>
+                disabled=move || !dirty.get() || read_only.get().is_some() || saving.get() || phase.get() != Phase::Ready>"Save"</button>
         </div>
     }
 }
@@ -358,7 +367,7 @@ fn TrackList(
     editor: RwSignal<Option<Editor>>,
     selected: RwSignal<HashSet<u64>>,
     read_only: Memo<Option<String>>,
-    filter: RwSignal<String>,
+    filter: ReadSignal<String>,
 ) -> impl IntoView {
     let scroll_top = RwSignal::new(0i32);
     // While the list is scrolling, rows that come into view show a placeholder instead of their cover: creating and
@@ -372,25 +381,7 @@ fn TrackList(
     let list_ref = NodeRef::<leptos::html::Div>::new();
     // The rows shown, as indices into the editor's rows; `None` while no filter is typed (every row, no vector).
     let shown = Memo::new(move |_| {
-        let q = filter.get();
-        if q.trim().is_empty() {
-            return None;
-        }
-        let terms: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
-        editor.with(|e| {
-            e.as_ref().map(|e| {
-                e.rows()
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| {
-                        let en = &r.entry;
-                        let hay = format!("{}\n{}\n{}", en.name, en.artists, en.album).to_lowercase();
-                        terms.iter().all(|t| hay.contains(t.as_str()))
-                    })
-                    .map(|(i, _)| i)
-                    .collect::<Vec<usize>>()
-            })
-        })
+        filter.with(|q| editor.with(|e| e.as_ref().and_then(|e| setlist_core::curate::filtered_indices(e.rows(), q))))
     });
     let len = Memo::new(move |_| match shown.with(|s| s.as_ref().map(Vec::len)) {
         Some(n) => n,
@@ -408,14 +399,6 @@ fn TrackList(
     });
     let read_only_now = move || read_only.get_untracked().is_some();
 
-    // Moves the rows of `keys` to before index `before` and keeps focus on the moved row.
-    let move_keys = move |keys: Vec<u64>, before: usize| {
-        editor.update(|e| {
-            if let Some(e) = e {
-                e.move_to(&keys, before);
-            }
-        });
-    };
     let index_of = move |key: u64| editor.with_untracked(|e| e.as_ref().and_then(|e| e.index_of(key)));
     let key_at = move |i: usize| editor.with_untracked(|e| e.as_ref().and_then(|e| e.key_at(i)));
     // Where the row with `key` is shown, if it is.
@@ -449,20 +432,12 @@ fn TrackList(
             "ArrowDown" | "ArrowUp" if ev.alt_key() && !read_only_now() => {
                 ev.prevent_default();
                 let keys = moving_keys(selected, key);
-                let places: Vec<usize> = keys.iter().filter_map(|k| shown_at(*k)).collect();
-                if ev.key() == "ArrowDown" {
-                    // After the shown row below the last moving one.
-                    let last = places.iter().copied().max().unwrap_or(p);
-                    if let Some(below) = key_shown_at(last + 1).and_then(index_of) {
-                        move_keys(keys, below + 1);
+                let down = ev.key() == "ArrowDown";
+                editor.update(|e| {
+                    if let Some(e) = e {
+                        shown.with_untracked(|s| e.nudge(&keys, s.as_deref(), down));
                     }
-                } else {
-                    // Before the shown row above the first moving one.
-                    let first = places.iter().copied().min().unwrap_or(p);
-                    if let Some(above) = first.checked_sub(1).and_then(key_shown_at).and_then(index_of) {
-                        move_keys(keys, above);
-                    }
-                }
+                });
                 refocus(key);
             }
             "ArrowDown" if p + 1 < n => {
@@ -561,10 +536,7 @@ fn TrackList(
                                     drag_key.set(None);
                                     if from == key { return }
                                     let keys = moving_keys(selected, from);
-                                    let Some(to) = index_of(key) else { return };
-                                    let from_i = index_of(from).unwrap_or(0);
-                                    // Dropping on a row below puts the dragged rows after it, above puts them before it.
-                                    move_keys(keys, if from_i < to { to + 1 } else { to });
+                                    editor.update(|e| { if let Some(e) = e { e.drop_on(&keys, from, key); } });
                                     refocus(from);
                                 }>
                                 <input type="checkbox" class="pick" tabindex="-1" aria-label=format!("Select {}", entry.name)

@@ -395,22 +395,41 @@ impl Editor {
 
     /// Moves the row at `index` one place up. Returns whether anything changed (not at the top).
     pub fn move_up(&mut self, index: usize) -> bool {
-        if index == 0 || index >= self.rows.len() {
-            return false;
-        }
-        self.record();
-        self.rows.swap(index - 1, index);
-        true
+        self.key_at(index).is_some_and(|key| self.nudge(&[key], None, false))
     }
 
     /// Moves the row at `index` one place down. Returns whether anything changed (not at the bottom).
     pub fn move_down(&mut self, index: usize) -> bool {
-        if index + 1 >= self.rows.len() {
-            return false;
-        }
-        self.record();
-        self.rows.swap(index, index + 1);
-        true
+        self.key_at(index).is_some_and(|key| self.nudge(&[key], None, true))
+    }
+
+    /// Moves the rows with `keys` one place down (`down`) or up among the rows `shown`: past the shown row below
+    /// the last of them that is shown, or to before the shown row above the first (Alt+↓/↑ on a filtered list).
+    /// `shown` holds indices in list order; `None` shows every row. Keys that are not shown move too, with the
+    /// rest. Returns whether anything changed (nothing shown beyond them in that direction).
+    pub fn nudge(&mut self, keys: &[u64], shown: Option<&[usize]>, down: bool) -> bool {
+        let place = |i: usize| match shown {
+            None => Some(i),
+            Some(s) => s.binary_search(&i).ok(),
+        };
+        let at = |p: usize| match shown {
+            None => (p < self.rows.len()).then_some(p),
+            Some(s) => s.get(p).copied(),
+        };
+        let places = keys.iter().filter_map(|&k| self.index_of(k)).filter_map(place);
+        let before = if down {
+            places.max().and_then(|last| at(last + 1)).map(|below| below + 1)
+        } else {
+            places.min().and_then(|first| first.checked_sub(1)).and_then(at)
+        };
+        before.is_some_and(|before| self.move_to(keys, before))
+    }
+
+    /// Drops the rows with `keys` (dragged by the row `dragged`) on the row `target`: after it when it is below
+    /// the dragged row, before it when above. Returns whether anything changed.
+    pub fn drop_on(&mut self, keys: &[u64], dragged: u64, target: u64) -> bool {
+        let (Some(from), Some(to)) = (self.index_of(dragged), self.index_of(target)) else { return false };
+        from != to && self.move_to(keys, if from < to { to + 1 } else { to })
     }
 
     /// Puts the rows in a new order (a sort, say). `keys` must hold each current key exactly once;
@@ -767,6 +786,40 @@ mod tests {
             undone += 1;
         }
         assert_eq!(undone, UNDO_DEPTH);
+    }
+
+    #[test]
+    fn nudge_moves_past_the_next_shown_row() {
+        let mut e = editor(6);
+        assert!(e.nudge(&[1, 2], None, true), "past row 3");
+        assert_eq!(names(&e), vec![0, 3, 1, 2, 4, 5]);
+        assert!(e.nudge(&[1, 2], None, false), "back before row 3");
+        assert_eq!(names(&e), vec![0, 1, 2, 3, 4, 5]);
+        assert!(!e.nudge(&[0], None, false), "nothing above the top");
+        assert!(!e.nudge(&[5], None, true), "nothing below the bottom");
+        assert!(!e.nudge(&[99], None, true), "an unknown key moves nothing");
+        // A filter shows rows 0, 2 and 5: Alt+Down on 2 moves it past 5 (the next shown row), not past 3.
+        let shown = [0, 2, 5];
+        assert!(e.nudge(&[2], Some(&shown), true));
+        assert_eq!(names(&e), vec![0, 1, 3, 4, 5, 2]);
+        // Now 0, 4 and 5 (key 2) are shown; Alt+Up on key 2 puts it before key 5, the shown row above.
+        let shown = [0, 4, 5];
+        assert!(e.nudge(&[2], Some(&shown), false));
+        assert_eq!(names(&e), vec![0, 1, 3, 4, 2, 5]);
+        assert!(!e.nudge(&[0], Some(&shown), false));
+        assert_plan_reaches_target(&e);
+    }
+
+    #[test]
+    fn a_drop_lands_after_a_row_below_and_before_a_row_above() {
+        let mut e = editor(5);
+        assert!(e.drop_on(&[1], 1, 3), "dragged down onto 3: after it");
+        assert_eq!(names(&e), vec![0, 2, 3, 1, 4]);
+        assert!(e.drop_on(&[4, 0], 4, 2), "dragged up onto 2 with 0 selected: before it, in list order");
+        assert_eq!(names(&e), vec![0, 4, 2, 3, 1]);
+        assert!(!e.drop_on(&[3], 3, 3), "onto itself");
+        assert!(!e.drop_on(&[3], 3, 99), "onto a row that is gone");
+        assert_plan_reaches_target(&e);
     }
 
     #[test]

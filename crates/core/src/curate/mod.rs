@@ -24,29 +24,36 @@ use crate::playlist::PlaylistEntry;
 /// Whether `entry` matches what was typed in the filter box: every whitespace-separated term appears, ignoring
 /// case, in its title, artists or album. An empty query matches everything.
 pub fn matches_filter(entry: &PlaylistEntry, query: &str) -> bool {
-    let mut terms = query.split_whitespace().peekable();
-    if terms.peek().is_none() {
-        return true;
-    }
-    let haystack = format!("{}\n{}\n{}", entry.name, entry.artists, entry.album).to_lowercase();
-    terms.all(|term| haystack.contains(&term.to_lowercase()))
+    let terms = terms(query);
+    terms.is_empty() || matches_terms(entry, &terms)
 }
 
 /// The keys of the rows that match `query` ([`matches_filter`]), in list order.
 pub fn filtered_keys(rows: &[Row], query: &str) -> Vec<u64> {
-    if query.trim().is_empty() {
-        return rows.iter().map(|r| r.key).collect();
+    match filtered_indices(rows, query) {
+        None => rows.iter().map(|r| r.key).collect(),
+        Some(shown) => shown.iter().filter_map(|&i| rows.get(i)).map(|r| r.key).collect(),
     }
-    // Lower-case the query once; each row once.
-    let terms: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
-    rows.iter()
-        .filter(|r| {
-            let e = &r.entry;
-            let haystack = format!("{}\n{}\n{}", e.name, e.artists, e.album).to_lowercase();
-            terms.iter().all(|t| haystack.contains(t.as_str()))
-        })
-        .map(|r| r.key)
-        .collect()
+}
+
+/// The indices of the rows that match `query` ([`matches_filter`]), in list order; `None` for an empty query
+/// (every row is shown, and a list of 10,000 items needs no vector for that).
+pub fn filtered_indices(rows: &[Row], query: &str) -> Option<Vec<usize>> {
+    let terms = terms(query);
+    if terms.is_empty() {
+        return None;
+    }
+    Some(rows.iter().enumerate().filter(|(_, r)| matches_terms(&r.entry, &terms)).map(|(i, _)| i).collect())
+}
+
+/// The query's terms, lower-cased once.
+fn terms(query: &str) -> Vec<String> {
+    query.split_whitespace().map(str::to_lowercase).collect()
+}
+
+fn matches_terms(entry: &PlaylistEntry, terms: &[String]) -> bool {
+    let haystack = format!("{}\n{}\n{}", entry.name, entry.artists, entry.album).to_lowercase();
+    terms.iter().all(|t| haystack.contains(t.as_str()))
 }
 
 /// What [`merge_entries`] takes from another playlist.

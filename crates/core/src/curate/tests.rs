@@ -164,6 +164,9 @@ fn the_filter_matches_every_term_anywhere_ignoring_case() {
     assert_eq!(filtered_keys(e.rows(), "the"), [e.rows()[0].key, e.rows()[1].key]);
     assert_eq!(filtered_keys(e.rows(), "STONES"), [e.rows()[1].key]);
     assert!(filtered_keys(e.rows(), "zzz").is_empty());
+    assert_eq!(filtered_keys(e.rows(), " "), [e.rows()[0].key, e.rows()[1].key], "a blank query shows every row");
+    assert_eq!(filtered_indices(e.rows(), "STONES"), Some(vec![1]));
+    assert_eq!(filtered_indices(e.rows(), " \t"), None);
 }
 
 #[test]
