@@ -54,20 +54,41 @@ impl Tool {
     }
 }
 
-/// What saving costs after `edit` is applied to a copy of the editor: (write calls, a replace's calls).
-fn cost_after(editor: &Editor, edit: impl FnOnce(&mut Editor)) -> (usize, usize) {
-    let mut copy = editor.clone();
-    edit(&mut copy);
-    let calls = copy.plan().map_or(0, |ops| ops.len());
-    (calls, replace_cost(copy.len()))
+/// What saving costs after `edit` is applied to a copy of the editor, as the sentence the previews end with;
+/// empty without an editor. One function (the edit behind a `dyn`) for every tool's preview.
+fn cost_text(editor: RwSignal<Option<Editor>>, edit: &dyn Fn(&mut Editor)) -> String {
+    editor.with(|e| {
+        let Some(e) = e.as_ref() else { return String::new() };
+        let mut copy = e.clone();
+        edit(&mut copy);
+        let calls = copy.plan().map_or(0, |ops| ops.len());
+        let replace = replace_cost(copy.len());
+        match calls {
+            0 => "The list would then match Spotify's copy: nothing to save.".to_owned(),
+            1 => format!("Saving then takes 1 Spotify call (replacing everything: {replace})."),
+            n => format!("Saving then takes {n} Spotify calls (replacing everything: {replace})."),
+        }
+    })
 }
 
-fn cost_line(calls: usize, replace: usize) -> String {
-    match calls {
-        0 => "The list would then match Spotify's copy: nothing to save.".to_owned(),
-        1 => format!("Saving then takes 1 Spotify call (replacing everything: {replace})."),
-        n => format!("Saving then takes {n} Spotify calls (replacing everything: {replace})."),
+/// A checkbox and its label, setting `value`. The tools' options share this one view (and its closures).
+fn check(testid: &'static str, value: RwSignal<bool>, label: AnyView) -> AnyView {
+    view! {
+        <label class="check"><input type="checkbox" data-testid=testid prop:checked=move || value.get()
+            on:change=move |ev| value.set(event_target_checked(&ev))/>{label}</label>
     }
+    .into_any()
+}
+
+/// A tool's summary line.
+fn summary(testid: &'static str, text: Signal<String>) -> AnyView {
+    view! { <p class="summary" data-testid=testid>{move || text.get()}</p> }.into_any()
+}
+
+/// A button of a tool: `class` is "button" or "button primary". The tools' buttons share this one view.
+fn button(class: &'static str, testid: &'static str, disabled: Signal<bool>, label: AnyView, on: Box<dyn Fn() + Send + Sync>) -> AnyView {
+    view! { <button class=class data-testid=testid disabled=move || disabled.get() on:click=move |_| on()>{label}</button> }
+        .into_any()
 }
 
 /// The tools panel. `notice` is the page's status line.
@@ -131,10 +152,12 @@ fn DuplicatesTool(editor: RwSignal<Option<Editor>>, read_only: Memo<Option<Strin
     let doomed = Memo::new(move |_| groups.with(|gs| gs.iter().flat_map(|g| g.others(keep_of(g)).collect::<Vec<_>>()).collect::<Vec<u64>>()));
     let cost = Memo::new(move |_| {
         let keys = doomed.get();
-        editor.with(|e| e.as_ref().map(|e| cost_after(e, |c| { c.remove(&keys); })))
+        cost_text(editor, &|c| {
+            c.remove(&keys);
+        })
     });
     let entry_of = move |key: u64| editor.with_untracked(|e| e.as_ref().and_then(|e| e.index_of(key).map(|i| (i, e.rows()[i].entry.clone()))));
-    let apply = move |_| {
+    let apply = move || {
         let keys = doomed.get_untracked();
         let n = editor.try_update(|e| e.as_mut().map_or(0, |e| e.remove(&keys))).unwrap_or(0);
         chosen.set(HashMap::new());
@@ -143,23 +166,21 @@ fn DuplicatesTool(editor: RwSignal<Option<Editor>>, read_only: Memo<Option<Strin
     view! {
         <div class="tool" data-testid="duplicates-tool">
             <div class="options">
-                <label class="check"><input type="checkbox" data-testid="dupes-recording" prop:checked=move || same_recording.get()
-                    on:change=move |ev| same_recording.set(event_target_checked(&ev))/>"Same recording on another release (ISRC)"</label>
-                <label class="check"><input type="checkbox" data-testid="dupes-likely" prop:checked=move || likely.get()
-                    on:change=move |ev| likely.set(event_target_checked(&ev))/>"Same title and artists, length within 2 s"</label>
+                {check("dupes-recording", same_recording, "Same recording on another release (ISRC)".into_any())}
+                {check("dupes-likely", likely, "Same title and artists, length within 2 s".into_any())}
                 <label class="check"><input type="checkbox" data-testid="dupes-popular" prop:checked=move || popular.get()
                     on:change=move |ev| { popular.set(event_target_checked(&ev)); chosen.set(HashMap::new()); }/>"Keep the most popular copy (else the first added)"</label>
             </div>
-            <p class="summary" data-testid="dupes-summary">{move || {
+            {summary("dupes-summary", Signal::derive(move || {
                 let (g, d) = (groups.with(Vec::len), doomed.with(Vec::len));
                 match g {
                     0 => "No duplicates found.".to_owned(),
-                    _ => format!("{g} groups of duplicates: {d} copies to remove. {}", cost.get().map_or(String::new(), |(c, r)| cost_line(c, r))),
+                    _ => format!("{g} groups of duplicates: {d} copies to remove. {}", cost.get()),
                 }
-            }}</p>
-            <button class="button primary" data-testid="dupes-apply"
-                disabled=move || doomed.with(Vec::is_empty) || read_only.get().is_some()
-                on:click=apply>{move || format!("Remove {} duplicates", doomed.with(Vec::len))}</button>
+            }))}
+            {button("button primary", "dupes-apply",
+                Signal::derive(move || doomed.with(Vec::is_empty) || read_only.get().is_some()),
+                (move || format!("Remove {} duplicates", doomed.with(Vec::len))).into_any(), Box::new(apply))}
             <ol class="groups" data-testid="dupes-groups">
                 {move || groups.get().into_iter().take(GROUPS_SHOWN).map(|g| {
                     let first = g.keys[0];
@@ -224,10 +245,12 @@ fn SortTool(
             if moved == 0 {
                 return "Already in this order.".to_owned();
             }
-            let (calls, replace) = cost_after(e, |c| { c.set_order(&order); });
-            format!("Sorting moves {moved} items. {}", cost_line(calls, replace))
+            format!("Sorting moves {moved} items. {}", cost_text(editor, &|c| {
+                c.set_order(&order);
+            }))
         })
     });
+    let locked = Signal::derive(move || read_only.get().is_some());
     let apply = move |reverse: bool| {
         let only = scope();
         let changed = editor
@@ -257,16 +280,13 @@ fn SortTool(
                         <option value="desc">"Z to A, newest, longest first"</option>
                     </select>
                 </label>
-                {move || (!selected.with(HashSet::is_empty)).then(|| view! {
-                    <label class="check"><input type="checkbox" data-testid="sort-selected" prop:checked=move || only_selected.get()
-                        on:change=move |ev| only_selected.set(event_target_checked(&ev))/>
-                        {move || format!("Only the {} selected rows", selected.with(HashSet::len))}</label>
-                })}
+                {move || (!selected.with(HashSet::is_empty)).then(|| check("sort-selected", only_selected,
+                    (move || format!("Only the {} selected rows", selected.with(HashSet::len))).into_any()))}
             </div>
-            <p class="summary" data-testid="sort-summary">{move || preview.get()}</p>
+            {summary("sort-summary", preview.into())}
             <div class="actions">
-                <button class="button primary" data-testid="sort-apply" disabled=move || read_only.get().is_some() on:click=move |_| apply(false)>"Sort"</button>
-                <button class="button" data-testid="reverse-apply" disabled=move || read_only.get().is_some() on:click=move |_| apply(true)>"Reverse"</button>
+                {button("button primary", "sort-apply", locked, "Sort".into_any(), Box::new(move || apply(false)))}
+                {button("button", "reverse-apply", locked, "Reverse".into_any(), Box::new(move || apply(true)))}
             </div>
         </div>
     }
@@ -316,20 +336,21 @@ fn BackupTool(
             None => None,
             Some(Err(e)) => Some(view! { <p class="inline-error" role="alert" data-testid="restore-summary">{e.clone()}</p> }.into_any()),
             Some(Ok((name, backup))) => {
-                let entries = backup.entries.clone();
-                let cost = editor.with(|e| e.as_ref().map(|e| cost_after(e, |c| { c.replace_all(entries); })));
+                let cost = cost_text(editor, &|c| {
+                    c.replace_all(backup.entries.clone());
+                });
                 let skipped = backup.skipped.iter().take(5).map(|s| format!("{}: {}", s.at, s.why)).collect::<Vec<_>>().join("; ");
                 let text = format!(
                     "{name} lists {} items{}. Restoring replaces this list with them. {}",
                     backup.entries.len(),
                     if backup.skipped.is_empty() { String::new() } else { format!(" ({} skipped: {skipped})", backup.skipped.len()) },
-                    cost.map_or(String::new(), |(c, r)| cost_line(c, r)),
+                    cost,
                 );
                 Some(view! { <p class="summary" data-testid="restore-summary">{text}</p> }.into_any())
             }
         })
     };
-    let apply = move |_| {
+    let apply = move || {
         let Some(Ok((name, backup))) = restore.get_untracked() else { return };
         let n = backup.entries.len();
         editor.update(|e| { if let Some(e) = e { e.replace_all(backup.entries); } });
@@ -340,16 +361,16 @@ fn BackupTool(
         <div class="tool" data-testid="backup-tool">
             <p class="hint">"Export every item with its title, artists, album, length, ISRC, URI and when and by whom it was added."</p>
             <div class="actions">
-                <button class="button" data-testid="export-csv" on:click=move |_| export(false)>"Download CSV"</button>
-                <button class="button" data-testid="export-json" on:click=move |_| export(true)>"Download JSON"</button>
+                {button("button", "export-csv", Signal::stored(false), "Download CSV".into_any(), Box::new(move || export(false)))}
+                {button("button", "export-json", Signal::stored(false), "Download JSON".into_any(), Box::new(move || export(true)))}
             </div>
             <label class="field"><span>"Restore from an export (CSV or JSON, from Setlist or another tool)"</span>
                 <input type="file" accept=".csv,.json,text/csv,application/json" data-testid="restore-file" node_ref=file_ref on:change=chosen/>
             </label>
             {preview}
-            <button class="button primary" data-testid="restore-apply"
-                disabled=move || read_only.get().is_some() || !restore.with(|r| matches!(r, Some(Ok(_))))
-                on:click=apply>"Restore"</button>
+            {button("button primary", "restore-apply",
+                Signal::derive(move || read_only.get().is_some() || !restore.with(|r| matches!(r, Some(Ok(_))))),
+                "Restore".into_any(), Box::new(apply))}
         </div>
     }
 }
@@ -374,7 +395,7 @@ fn MergeTool(
         lists.set(Some(got));
     });
     let current = move || loaded.with_untracked(|l| l.as_ref().map(|l| l.id.as_str().to_owned())).unwrap_or_default();
-    let load = move |_| {
+    let load = move || {
         let id = source.get_untracked();
         if id.is_empty() {
             return;
@@ -395,14 +416,14 @@ fn MergeTool(
             _ => None,
         })
     });
-    let apply = move |_| {
+    let apply = move || {
         let Some((name, merge)) = merge.get_untracked() else { return };
         let n = merge.entries.len();
         editor.update(|e| { if let Some(e) = e { let end = e.len(); e.insert_at(end, merge.entries); } });
         incoming.set(None);
         notice.set(Some(format!("Appended {n} items from {name}. Undo takes them out; Save sends them to Spotify.")));
     };
-    let create = move |_| {
+    let create = move || {
         let name = new_name.get_untracked().trim().to_owned();
         let keys = selected.get_untracked();
         let entries: Vec<PlaylistEntry> = editor.with_untracked(|e| {
@@ -445,30 +466,32 @@ fn MergeTool(
                         }).collect_view()}
                     </select>
                 </label>
-                <label class="check"><input type="checkbox" data-testid="merge-skip" prop:checked=move || skip.get()
-                    on:change=move |ev| skip.set(event_target_checked(&ev))/>"Skip tracks this playlist already has"</label>
-                <button class="button" data-testid="merge-load" disabled=move || busy.get() || source.with(String::is_empty) on:click=load>"Preview"</button>
+                {check("merge-skip", skip, "Skip tracks this playlist already has".into_any())}
+                {button("button", "merge-load", Signal::derive(move || busy.get() || source.with(String::is_empty)), "Preview".into_any(), Box::new(load))}
             </div>
-            <p class="summary" data-testid="merge-summary">{move || match (incoming.get(), merge.get()) {
+            {summary("merge-summary", Signal::derive(move || match (incoming.get(), merge.get()) {
                 (Some(Err(e)), _) => e,
                 (_, Some((name, m))) => {
-                    let cost = editor.with(|e| e.as_ref().map(|e| cost_after(e, |c| { let end = c.len(); c.insert_at(end, m.entries.clone()); })));
-                    format!("Appends {} items from {name} ({} already here skipped, {} that cannot be added skipped). {}",
-                        m.entries.len(), m.skipped_duplicates, m.skipped_unaddable, cost.map_or(String::new(), |(c, r)| cost_line(c, r)))
+                    let cost = cost_text(editor, &|c| {
+                        let end = c.len();
+                        c.insert_at(end, m.entries.clone());
+                    });
+                    format!("Appends {} items from {name} ({} already here skipped, {} that cannot be added skipped). {cost}",
+                        m.entries.len(), m.skipped_duplicates, m.skipped_unaddable)
                 }
                 _ => String::new(),
-            }}</p>
-            <button class="button primary" data-testid="merge-apply"
-                disabled=move || read_only.get().is_some() || merge.with(|m| m.as_ref().is_none_or(|(_, m)| m.entries.is_empty()))
-                on:click=apply>"Append"</button>
+            }))}
+            {button("button primary", "merge-apply",
+                Signal::derive(move || read_only.get().is_some() || merge.with(|m| m.as_ref().is_none_or(|(_, m)| m.entries.is_empty()))),
+                "Append".into_any(), Box::new(apply))}
             <div class="options new-from-selection">
                 <label class="field"><span>{move || format!("New playlist from the {} selected rows", selected.with(HashSet::len))}</span>
                     <input data-testid="new-from-selection-name" maxlength="100" placeholder="Name of the new playlist"
                         prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev))/>
                 </label>
-                <button class="button" data-testid="new-from-selection"
-                    disabled=move || busy.get() || selected.with(HashSet::is_empty) || new_name.with(|n| n.trim().is_empty())
-                    on:click=create>"Create"</button>
+                {button("button", "new-from-selection",
+                    Signal::derive(move || busy.get() || selected.with(HashSet::is_empty) || new_name.with(|n| n.trim().is_empty())),
+                    "Create".into_any(), Box::new(create))}
             </div>
         </div>
     }
@@ -479,9 +502,11 @@ fn UnavailableTool(editor: RwSignal<Option<Editor>>, read_only: Memo<Option<Stri
     let rows = Memo::new(move |_| editor.with(|e| e.as_ref().map(|e| curate::unavailable(e.rows())).unwrap_or_default()));
     let cost = Memo::new(move |_| {
         let keys: Vec<u64> = rows.get().into_iter().map(|(k, _)| k).collect();
-        editor.with(|e| e.as_ref().map(|e| cost_after(e, |c| { c.remove_unavailable(&keys); })))
+        cost_text(editor, &|c| {
+            c.remove_unavailable(&keys);
+        })
     });
-    let apply = move |_| {
+    let apply = move || {
         let keys: Vec<u64> = rows.get_untracked().into_iter().map(|(k, _)| k).collect();
         let n = editor.try_update(|e| e.as_mut().map_or(0, |e| e.remove_unavailable(&keys))).unwrap_or(0);
         let left = keys.len() - n;
@@ -503,16 +528,16 @@ fn UnavailableTool(editor: RwSignal<Option<Editor>>, read_only: Memo<Option<Stri
     };
     view! {
         <div class="tool" data-testid="unavailable-tool">
-            <p class="summary" data-testid="unavailable-summary">{move || match rows.with(Vec::len) {
+            {summary("unavailable-summary", Signal::derive(move || match rows.with(Vec::len) {
                 0 => "Every item is available.".to_owned(),
-                n => format!("{n} items are unavailable. {}", cost.get().map_or(String::new(), |(c, r)| cost_line(c, r))),
-            }}</p>
+                n => format!("{n} items are unavailable. {}", cost.get()),
+            }))}
             <ul class="unavailable-list">
                 {move || rows.get().into_iter().take(UNAVAILABLE_SHOWN).map(|(k, why)| view! { <li>{describe(k, why)}</li> }).collect_view()}
             </ul>
-            <button class="button primary" data-testid="unavailable-apply"
-                disabled=move || rows.with(Vec::is_empty) || read_only.get().is_some()
-                on:click=apply>{move || format!("Remove {} unavailable", rows.with(Vec::len))}</button>
+            {button("button primary", "unavailable-apply",
+                Signal::derive(move || rows.with(Vec::is_empty) || read_only.get().is_some()),
+                (move || format!("Remove {} unavailable", rows.with(Vec::len))).into_any(), Box::new(apply))}
         </div>
     }
 }

@@ -66,8 +66,9 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
 /// Raised for the curation tools (issue 16): the tools panel and core's `curate` module measured 46.7 KiB brotli
 /// (the same build without the panel: 274.4 KiB total, with it 321.1 KiB; `cargo xtask bench --quick`), and its
 /// styles 0.4 KiB. Core's load/save machines, the filter and the row art came to 15.5 KiB over the issue-15 bundle.
+/// Issue 15, one sort and shared tool views: measured wasm 310.7 KiB, total 321.9 KiB (from 314.0 and 325.2).
 const BUDGETS_KIB: &[(&str, f64)] =
-    &[("css", 3.0), ("html", 0.6), ("js", 8.5), ("wasm", 312.0), ("total (wasm+js+css)", 324.0)];
+    &[("css", 3.0), ("html", 0.6), ("js", 8.5), ("wasm", 312.5), ("total (wasm+js+css)", 324.0)];
 
 fn budget_of(kind: &str) -> Option<f64> {
     BUDGETS_KIB.iter().find(|(k, _)| *k == kind).map(|(_, kib)| *kib)

@@ -50,6 +50,23 @@ pub mod token;
 #[cfg(test)]
 mod fake;
 
+use std::cmp::Ordering;
+
+/// Sorts `items` stably by `cmp`. Every sort in core goes through here, so the wasm holds one copy of the standard
+/// library's sort (each element type and comparator instantiates its own otherwise, several KB each): positions
+/// (`usize`) are sorted with the comparator behind a `dyn`, then the items moved into that order.
+pub(crate) fn sort_with<T>(items: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering) {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    sort_positions(&mut order, &|a, b| cmp(&items[a], &items[b]));
+    let mut slots: Vec<Option<T>> = std::mem::take(items).into_iter().map(Some).collect();
+    items.extend(order.into_iter().filter_map(|i| slots[i].take()));
+}
+
+/// The one instantiation of the standard library's sort.
+fn sort_positions(order: &mut [usize], cmp: &dyn Fn(usize, usize) -> Ordering) {
+    order.sort_by(|&a, &b| cmp(a, b));
+}
+
 pub use api::{me_request, parse_me, Image, Me};
 pub use config::{stored_account_hash, AppConfig};
 pub use error::{parse_api_error, ApiError, CoreError};

@@ -40,7 +40,7 @@ impl TokenRequestBudget {
     fn counted(&self, now: u64) -> Vec<u64> {
         let mut counted: Vec<u64> =
             self.sent.iter().map(|&t| t.min(now)).filter(|&t| now - t <= TOKEN_REQUEST_WINDOW_SECS).collect();
-        counted.sort_unstable();
+        crate::sort_with(&mut counted, &Ord::cmp);
         counted
     }
 

@@ -137,7 +137,7 @@ pub fn find_duplicates(rows: &[Row], options: DuplicateOptions) -> Vec<Duplicate
             buckets.entry((title, normalized_artists(&e.artists))).or_default().push((ms, i));
         }
         for mut bucket in buckets.into_values() {
-            bucket.sort_unstable();
+            crate::sort_with(&mut bucket, &Ord::cmp);
             for pair in bucket.windows(2) {
                 if pair[1].0 - pair[0].0 <= LIKELY_WITHIN_MS {
                     sets.join(pair[0].1, pair[1].1, Match::Likely);
@@ -154,12 +154,12 @@ pub fn find_duplicates(rows: &[Row], options: DuplicateOptions) -> Vec<Duplicate
         .into_iter()
         .filter(|(_, m)| m.len() > 1)
         .map(|(root, mut m)| {
-            m.sort_unstable();
+            crate::sort_with(&mut m, &Ord::cmp);
             let keep = keeper(rows, &m, options.keep);
             (root, DuplicateGroup { kind: sets.weakest[root], keys: m.iter().map(|&i| rows[i].key).collect(), keep })
         })
         .collect();
-    groups.sort_unstable_by_key(|(root, _)| *root);
+    crate::sort_with(&mut groups, &|(a, _), (b, _)| a.cmp(b));
     groups.into_iter().map(|(_, g)| g).collect()
 }
 

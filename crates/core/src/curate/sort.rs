@@ -79,7 +79,7 @@ pub fn sorted_order(rows: &[Row], key: SortKey, descending: bool, only: Option<&
     reorder(rows, only, |picked| {
         // Each value computed once (text is lower-cased), not once per comparison.
         let mut keyed: Vec<(Option<Value>, u64)> = picked.iter().map(|r| (value(&r.entry, key), r.key)).collect();
-        keyed.sort_by(|(a, _), (b, _)| match (a, b) {
+        crate::sort_with(&mut keyed, &|(a, _), (b, _)| match (a, b) {
             (Some(a), Some(b)) if descending => b.cmp(a),
             (Some(a), Some(b)) => a.cmp(b),
             (Some(_), None) => Ordering::Less,

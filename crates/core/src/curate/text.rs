@@ -87,7 +87,7 @@ pub fn normalized_title(title: &str) -> String {
 /// name squeezed, sorted, so the order of credits does not matter.
 pub fn normalized_artists(artists: &str) -> String {
     let mut names: Vec<String> = artists.split(", ").map(squeeze).filter(|n| !n.is_empty()).collect();
-    names.sort();
+    crate::sort_with(&mut names, &Ord::cmp);
     names.dedup();
     names.join("|")
 }
