@@ -692,6 +692,12 @@ impl From<Track> for PlaylistEntry {
 //
 // Bodies are read into `serde_json::Value` and picked apart by hand: a typed deserializer would reject a
 // whole page for one odd field, and Spotify's answers vary with `fields` filters, item types and age.
+//
+// serde_json rather than the browser's `JSON.parse` (issue 15, measured with `cargo xtask bench --quick -- --grep
+// "large playlist"`): items pages through `js_sys::JSON::parse` + `serde_wasm_bindgen::from_value` into the same
+// `Value` made the first visit 8.8 KiB brotli heavier (321.9 -> 330.7 KiB; serde_json stays for storage and the
+// other answers) and loaded 10,000 items no faster: cold 3929 ms, preflights cached 2154 ms, against 3917 and
+// 2194 ms (another run 4357 and 2587 ms) with serde_json; the load is bound by the network.
 
 fn object<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
     value.get(key).filter(|v| v.is_object())
