@@ -1,19 +1,19 @@
-//! The app's Spotify reads and writes. Requests are built and answers parsed by core; opening a playlist and saving
-//! it are core's machines ([`setlist_core::load`], [`setlist_core::save`]), which this module only carries out.
+//! The app's Spotify reads and writes. Requests are built and answers parsed by core; listing the playlists, opening
+//! one and saving it are core's machines ([`setlist_core::library`], [`setlist_core::load`], [`setlist_core::save`]),
+//! which this module only carries out.
 
-use std::collections::BTreeMap;
-
-use futures::stream::{self, FuturesUnordered, StreamExt};
+use futures::stream::{FuturesUnordered, StreamExt};
 use leptos::prelude::GetValue;
 use setlist_core::editor::Editor;
 use setlist_core::exchange::{Answer, Conversation, Next};
+use setlist_core::library::MyPlaylists;
 use setlist_core::load::Load;
 use setlist_core::retry::RetryPolicy;
 use setlist_core::save::{Save, SaveEnd};
 use setlist_core::playlist::{
-    self, NewPlaylist, Page, Paging, PlaylistEntry, RequestError, SearchPage,
+    self, NewPlaylist, PlaylistEntry, RequestError, SearchPage,
 };
-use setlist_core::{ApiError, ApiRequest, AppConfig, PlaylistId};
+use setlist_core::{ApiRequest, PlaylistId};
 
 use crate::browser::{self, HttpResponse};
 use crate::net;
@@ -23,61 +23,6 @@ use crate::session::{self, AppError, Session};
 async fn call(session: Session, request: Result<ApiRequest, RequestError>) -> Result<HttpResponse, AppError> {
     let request = request.map_err(|e| AppError::Invalid(e.to_string()))?;
     session::api_call(session, &request).await
-}
-
-/// Loads every page of a list: the first tells the total, the rest come in parallel under core's page concurrency;
-/// `progress(done, total)` after each page.
-async fn load_all<T>(
-    session: Session,
-    build: impl Fn(&AppConfig, Page) -> ApiRequest + Clone,
-    parse: impl Fn(u16, &str) -> Result<Paging<T>, ApiError> + Copy,
-    progress: impl Fn(usize, usize) + Copy,
-) -> Result<Vec<T>, AppError> {
-    let first = first_page(session, build.clone(), parse).await?;
-    load_rest(session, first, build, parse, progress).await
-}
-
-/// The first page of a list, which tells its total.
-async fn first_page<T>(
-    session: Session,
-    build: impl Fn(&AppConfig, Page) -> ApiRequest,
-    parse: impl Fn(u16, &str) -> Result<Paging<T>, ApiError>,
-) -> Result<Paging<T>, AppError> {
-    let first = Page::first();
-    let resp = session::api_call(session, &build(&session.config.get_value(), first)).await?;
-    parse(resp.status, &resp.body).map_err(AppError::from)
-}
-
-/// Every page after `first`, in parallel; the items of all pages in order.
-async fn load_rest<T>(
-    session: Session,
-    first: Paging<T>,
-    build: impl Fn(&AppConfig, Page) -> ApiRequest + Clone,
-    parse: impl Fn(u16, &str) -> Result<Paging<T>, ApiError> + Copy,
-    progress: impl Fn(usize, usize) + Copy,
-) -> Result<Vec<T>, AppError> {
-    let total = first.total as usize;
-    let mut done = first.items.len();
-    progress(done, total);
-    let following = Page::first().following(first.total);
-    let mut pages = BTreeMap::new();
-    pages.insert(0u32, first.items);
-    let mut rest = stream::iter(following)
-        .map(|p| {
-            let build = build.clone();
-            async move {
-                let resp = session::api_call(session, &build(&session.config.get_value(), p)).await?;
-                parse(resp.status, &resp.body).map(|pg| (p.offset(), pg.items)).map_err(AppError::from)
-            }
-        })
-        .buffer_unordered(setlist_core::load::CONCURRENCY);
-    while let Some(result) = rest.next().await {
-        let (offset, items) = result?;
-        done += items.len();
-        progress(done.min(total), total);
-        pages.insert(offset, items);
-    }
-    Ok(pages.into_values().flatten().collect())
 }
 
 /// A playlist as the list page shows it.
@@ -90,8 +35,16 @@ pub(crate) struct PlaylistCard {
     pub(crate) image: Option<String>,
 }
 
-pub(crate) async fn load_playlists(session: Session, progress: impl Fn(usize, usize) + Copy) -> Result<Vec<PlaylistCard>, AppError> {
-    let lists = load_all(session, playlist::my_playlists_request, playlist::parse_my_playlists, progress).await?;
+/// The user's playlists, every page, with core's listing machine ([`setlist_core::library`]). `progress` is a trait
+/// object for the same reason as [`load_playlist`]'s.
+pub(crate) async fn load_playlists(session: Session, progress: &dyn Fn(usize, usize)) -> Result<Vec<PlaylistCard>, AppError> {
+    let config = session.config.get_value();
+    let machine = MyPlaylists::new(&config, RetryPolicy::default(), true, seed(), net::now());
+    let lists = carry_out(session, machine, |m: &MyPlaylists| {
+        let (done, total) = m.progress();
+        progress(done, total);
+    })
+    .await??;
     Ok(lists
         .into_iter()
         .map(|p| PlaylistCard {

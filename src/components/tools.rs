@@ -370,7 +370,7 @@ fn MergeTool(
     let busy = RwSignal::new(false);
     let new_name = RwSignal::new(String::new());
     spawn_local(async move {
-        let got = data::load_playlists(session, |_, _| ()).await.map_err(|e| e.to_string());
+        let got = data::load_playlists(session, &|_, _| ()).await.map_err(|e| e.to_string());
         lists.set(Some(got));
     });
     let current = move || loaded.with_untracked(|l| l.as_ref().map(|l| l.id.as_str().to_owned())).unwrap_or_default();

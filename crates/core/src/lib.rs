@@ -21,6 +21,7 @@
 //! | retry policy, backoff, the rate-limit gate | [`retry`] |
 //! | the request queue under the machines (retries, concurrency) | [`exchange`] |
 //! | loading a playlist (paging, read-only rule, snapshot re-check) | [`load`] |
+//! | listing the user's playlists (paging, a list that changes while read) | [`library`] |
 //! | saving an edit (snapshot check, writes, re-read, verify, repair) | [`save`] |
 //! | Spotify's write semantics (the model every plan is checked against) | [`model`] (and `tests/semantics.json`, shared with the stand-in) |
 //! | the fewest calls from one list to another | [`planner`] |
@@ -33,6 +34,7 @@ pub mod editor;
 pub mod error;
 pub mod exchange;
 pub mod ids;
+pub mod library;
 pub mod lifecycle;
 pub mod load;
 pub mod model;
