@@ -268,6 +268,26 @@ impl<T: Clone> Exchange<T> {
         }
     }
 
+    /// The start of a machine's `poll`: its outcome once it has one (dropping what is queued), then only waits.
+    /// `None` while it runs.
+    pub fn conclude<O>(&mut self, outcome: &mut Option<O>, finished: &mut bool) -> Option<Next<O>> {
+        if let Some(outcome) = outcome.take() {
+            *finished = true;
+            self.clear();
+            return Some(Next::Done(outcome));
+        }
+        finished.then_some(Next::Wait { until: None, hold: None })
+    }
+
+    /// The rest of a machine's `poll`: the next request that may go now, or until when to wait and why.
+    pub fn step<O>(&mut self, now: u64) -> Next<O> {
+        if let Some((id, request)) = self.next(now) {
+            return Next::Send { id, request };
+        }
+        let (until, hold) = self.wake();
+        Next::Wait { until, hold }
+    }
+
     /// Drops everything queued; answers still in flight come back and are recognised by their tag.
     pub fn clear(&mut self) {
         self.queue.clear();

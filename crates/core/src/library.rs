@@ -118,19 +118,10 @@ impl Conversation for MyPlaylists {
     }
 
     fn poll(&mut self, now: u64) -> Next<Self::Out> {
-        if let Some(outcome) = self.outcome.take() {
-            self.finished = true;
-            self.exchange.clear();
-            return Next::Done(outcome);
+        if let Some(end) = self.exchange.conclude(&mut self.outcome, &mut self.finished) {
+            return end;
         }
-        if self.finished {
-            return Next::Wait { until: None, hold: None };
-        }
-        if let Some((id, request)) = self.exchange.next(now) {
-            return Next::Send { id, request };
-        }
-        let (until, hold) = self.exchange.wake();
-        Next::Wait { until, hold }
+        self.exchange.step(now)
     }
 
     fn answer(&mut self, id: CallId, now: u64, answer: Answer) {

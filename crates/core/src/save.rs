@@ -187,14 +187,9 @@ impl Conversation for Save {
     }
 
     fn poll(&mut self, now: u64) -> Next<Result<SaveEnd, Failure>> {
-        if let Some(outcome) = self.outcome.take() {
-            self.finished = true;
+        if let Some(end) = self.exchange.conclude(&mut self.outcome, &mut self.finished) {
             self.stage = Stage::Finished;
-            self.exchange.clear();
-            return Next::Done(outcome);
-        }
-        if self.finished {
-            return Next::Wait { until: None, hold: None };
+            return end;
         }
         if let Stage::Pausing { until } = self.stage {
             if now < until {
@@ -204,11 +199,7 @@ impl Conversation for Save {
             self.start_read(Purpose::ReRead, now);
             return self.poll(now);
         }
-        if let Some((id, request)) = self.exchange.next(now) {
-            return Next::Send { id, request };
-        }
-        let (until, hold) = self.exchange.wake();
-        Next::Wait { until, hold }
+        self.exchange.step(now)
     }
 
     fn answer(&mut self, id: CallId, now: u64, answer: Answer) {
