@@ -61,6 +61,11 @@ pub(crate) async fn load_playlists(session: Session, progress: &dyn Fn(usize, us
         .collect())
 }
 
+/// A playlist id from outside the app (the address bar, a form), or the sentence that says why it is not one.
+pub(crate) fn playlist_id(text: &str) -> Result<PlaylistId, AppError> {
+    PlaylistId::parse(text).map_err(|e| AppError::Invalid(format!("This is not a playlist address: {e}")))
+}
+
 /// Creates a private playlist and returns its id.
 pub(crate) async fn create_playlist(session: Session, name: &str) -> Result<PlaylistId, AppError> {
     let new = NewPlaylist { name: name.to_owned(), description: String::new(), public: false, collaborative: false };
@@ -128,10 +133,9 @@ fn seed() -> u64 {
 /// Loads metadata and every item with core's load machine ([`setlist_core::load`]): paging, the read-only rule,
 /// the snapshot re-check. `progress` is a trait object: the page, the merge tool and a new playlist's fill call
 /// this, and a generic parameter compiled the whole load once per caller's closure type (issue 15).
-pub(crate) async fn load_playlist(session: Session, id: &str, progress: &dyn Fn(usize, usize)) -> Result<Loaded, AppError> {
-    let id = PlaylistId::parse(id).map_err(|e| AppError::Invalid(format!("This is not a playlist address: {e}")))?;
+pub(crate) async fn load_playlist(session: Session, id: &PlaylistId, progress: &dyn Fn(usize, usize)) -> Result<Loaded, AppError> {
     let config = session.config.get_value();
-    let machine = Load::new(&config, id, None, RetryPolicy::default(), true, seed(), net::now());
+    let machine = Load::new(&config, id.clone(), None, RetryPolicy::default(), true, seed(), net::now());
     let loaded = carry_out(session, machine, |m: &Load| {
         let (done, total) = m.progress();
         progress(done.min(total), total);

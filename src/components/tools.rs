@@ -384,7 +384,10 @@ fn MergeTool(
             l.as_ref().and_then(|l| l.as_ref().ok()).and_then(|l| l.iter().find(|c| c.id.as_str() == id).map(|c| c.name.clone()))
         });
         spawn_local(async move {
-            let got = data::load_playlist(session, &id, &|_, _| ()).await;
+            let got = match data::playlist_id(&id) {
+                Ok(id) => data::load_playlist(session, &id, &|_, _| ()).await,
+                Err(e) => Err(e),
+            };
             incoming.set(Some(got.map(|l| (name.unwrap_or(l.meta.name), l.entries)).map_err(|e| e.to_string())));
             busy.set(false);
         });
@@ -416,7 +419,7 @@ fn MergeTool(
             let result = async {
                 let id = data::create_playlist(session, &name).await.map_err(|e| e.to_string())?;
                 // Loaded as any playlist is, so the save that fills it checks the version it starts from.
-                let empty = data::load_playlist(session, id.as_str(), &|_, _| ()).await.map_err(|e| e.to_string())?;
+                let empty = data::load_playlist(session, &id, &|_, _| ()).await.map_err(|e| e.to_string())?;
                 let mut draft = Editor::new(empty.entries.clone(), empty.meta.clone());
                 let added = draft.insert_at(0, entries).len();
                 match data::save(session, &empty, &draft, |_| ()).await {

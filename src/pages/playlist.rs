@@ -55,7 +55,11 @@ pub fn PlaylistPage() -> impl IntoView {
     let panel = RwSignal::new(None::<Panel>);
 
     let load = move |keep_edits: bool| {
-        let id = id();
+        // The address is parsed once, here; everything after it has a typed id.
+        let id = match data::playlist_id(&id()) {
+            Ok(id) => id,
+            Err(e) => return phase.set(Phase::Failed(e.to_string())),
+        };
         let previous = if keep_edits { editor.get_untracked() } else { None };
         phase.set(Phase::Loading { done: 0, total: 0 });
         spawn_local(async move {
