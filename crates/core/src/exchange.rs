@@ -118,6 +118,19 @@ pub enum Reply<T> {
     },
 }
 
+/// A request handed out by [`Exchange::next_sending`].
+#[derive(Clone, Debug)]
+pub struct Sending<T> {
+    /// Names the answer.
+    pub id: CallId,
+    /// What it is for.
+    pub tag: T,
+    /// 1 the first time, more for a retry.
+    pub attempt: u32,
+    /// The request, without the token.
+    pub request: ApiRequest,
+}
+
 struct Queued<T> {
     id: CallId,
     tag: T,
@@ -197,15 +210,20 @@ impl<T: Clone> Exchange<T> {
 
     /// The next request to send at `now`, if one may go.
     pub fn next(&mut self, now: u64) -> Option<(CallId, ApiRequest)> {
+        self.next_sending(now).map(|s| (s.id, s.request))
+    }
+
+    /// [`Exchange::next`], with what the request is for and which attempt it is (for a machine that counts them).
+    pub fn next_sending(&mut self, now: u64) -> Option<Sending<T>> {
         if self.in_flight.len() >= self.concurrency || self.gate.not_before_ms > now {
             return None;
         }
         let index = self.queue.iter().position(|q| q.not_before <= now)?;
         let queued = self.queue.remove(index)?;
         self.sent += 1;
-        let request = queued.request.clone();
+        let sending = Sending { id: queued.id, tag: queued.tag.clone(), attempt: queued.attempt, request: queued.request.clone() };
         self.in_flight.insert(queued.id, Sent { tag: queued.tag, request: queued.request, attempt: queued.attempt });
-        Some((queued.id, request))
+        Some(sending)
     }
 
     /// When the next queued request may go (`None`: only answers can move things on), and why requests are held.

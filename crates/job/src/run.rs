@@ -269,18 +269,15 @@ pub async fn publish(connection: &mut Connection, spec: PublishSpec) -> Result<R
         )));
     }
     let seed = u64::from(std::process::id()) ^ (jitter(7) * 1e9) as u64;
-    let mut machine = Publish::new(spec, RetryPolicy::default(), seed);
+    let mut machine = Publish::new(&connection.config, spec, RetryPolicy::default(), seed);
     let mut token = connection.token().await?;
     let started = Instant::now();
     let now = || u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let mut in_flight: JoinSet<(crate::CallId, Answer)> = JoinSet::new();
     loop {
         match machine.poll(now()) {
-            Action::Send { id, call } => {
-                let request = call
-                    .request(&connection.config, machine.playlist())
-                    .map_err(|error| Error::Transport(format!("cannot build a request: {error}")))?
-                    .authorize(&token);
+            Action::Send { id, call, request } => {
+                let request = request.authorize(&token);
                 if call.is_write() {
                     tracing::info!(?call, "write");
                 } else {
