@@ -364,7 +364,7 @@ async fn refresh(session: Session, tokens: TokenSet) -> Result<AccessToken, AppE
             }
             Err(expire(session, "Spotify no longer accepts this sign-in."))
         }
-        Err(TokenError::Http { status }) if status >= 500 => Err(AppError::Network(config.accounts_base)),
+        Err(TokenError::Http { status }) if status >= 500 => Err(AppError::Network(config.accounts_base().to_owned())),
         Err(e) => Err(AppError::SignIn(e.to_string())),
     }
 }

@@ -12,9 +12,6 @@ use crate::{ApiError, AppConfig};
 /// `GET {api_base}/me`: the current user's profile.
 ///
 /// See <https://developer.spotify.com/documentation/web-api/reference/get-current-users-profile>.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`] and its `api_base` is not a valid URI.
 pub fn me_request(cfg: &AppConfig) -> ApiRequest {
     ApiRequest::new(cfg, Method::GET, "/me", Safety::Idempotent)
 }

@@ -51,7 +51,7 @@ pub mod token;
 mod fake;
 
 pub use api::{me_request, parse_me, Image, Me};
-pub use config::{stored_account_hash, AppConfig};
+pub use config::{stored_account_hash, AppConfig, PushUrl, RawConfig};
 pub use error::{parse_api_error, ApiError, CoreError};
 pub use ids::{parse_uri_list, IdError, ItemKind, PlaylistId, SnapshotId, TrackUri, UserId};
 pub use model::{apply, apply_all, ModelError, Op, MAX_URIS_PER_CALL};

@@ -227,9 +227,6 @@ fn items_path(id: &PlaylistId) -> String {
 /// `GET {api}/me/playlists?limit=&offset=`: the playlists the user owns or follows.
 ///
 /// See <https://developer.spotify.com/documentation/web-api/reference/get-a-list-of-current-users-playlists>.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`].
 pub fn my_playlists_request(
     cfg: &AppConfig,
     page: Page,
@@ -245,9 +242,6 @@ pub fn my_playlists_request(
 /// the playlist ([`parse_playlist`]).
 ///
 /// See <https://developer.spotify.com/documentation/web-api/reference/create-playlist>.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`].
 pub fn create_playlist_request(
     cfg: &AppConfig,
     playlist: &NewPlaylist,
@@ -272,9 +266,6 @@ pub fn create_playlist_request(
 /// returned as `null`.
 ///
 /// See <https://developer.spotify.com/documentation/web-api/reference/get-playlist>.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`].
 pub fn playlist_request(
     cfg: &AppConfig,
     id: &PlaylistId,
@@ -293,9 +284,6 @@ pub fn playlist_request(
 /// ([`parse_no_content`]).
 ///
 /// See <https://developer.spotify.com/documentation/web-api/reference/change-playlist-details>.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`].
 pub fn change_details_request(
     cfg: &AppConfig,
     id: &PlaylistId,
@@ -337,9 +325,6 @@ pub fn change_details_request(
 /// answers `403` unless the user owns or collaborates on the playlist.
 ///
 /// See <https://developer.spotify.com/documentation/web-api/reference/get-playlists-items>.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`].
 pub fn items_request(
     cfg: &AppConfig,
     id: &PlaylistId,
@@ -360,9 +345,6 @@ pub fn items_request(
 /// The request for one [`Op`]: checked with [`Op::check_shape`], so anything Spotify refuses whatever
 /// the playlist holds (too many URIs, none, local files, an empty range) is an `Err`. `snapshot` is sent
 /// with reorders and removes, which accept one.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`].
 pub fn op_request(
     cfg: &AppConfig,
     id: &PlaylistId,
@@ -409,9 +391,6 @@ pub fn op_request(
 /// inserted at `position` or appended. Answers `201 {snapshot_id}` ([`parse_snapshot`]).
 ///
 /// See <https://developer.spotify.com/documentation/web-api/reference/add-items-to-playlist>.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`].
 pub fn add_items_request(
     cfg: &AppConfig,
     id: &PlaylistId,
@@ -429,9 +408,6 @@ pub fn add_items_request(
 /// playlist. Answers `200 {snapshot_id}`.
 ///
 /// See <https://developer.spotify.com/documentation/web-api/reference/reorder-or-replace-playlists-items>.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`].
 pub fn replace_items_request(
     cfg: &AppConfig,
     id: &PlaylistId,
@@ -447,9 +423,6 @@ pub fn replace_items_request(
 /// moves a range (see [`crate::model`] for the exact semantics). Answers `200 {snapshot_id}`.
 ///
 /// See <https://developer.spotify.com/documentation/web-api/reference/reorder-or-replace-playlists-items>.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`].
 pub fn reorder_items_request(
     cfg: &AppConfig,
     id: &PlaylistId,
@@ -470,9 +443,6 @@ pub fn reorder_items_request(
 /// occurrence of 1 to 100 track or episode URIs. Answers `200 {snapshot_id}`.
 ///
 /// See <https://developer.spotify.com/documentation/web-api/reference/remove-items-playlist>.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`].
 pub fn remove_items_request(
     cfg: &AppConfig,
     id: &PlaylistId,
@@ -489,9 +459,6 @@ pub fn remove_items_request(
 /// such as `artist:Nina`, passes through).
 ///
 /// See <https://developer.spotify.com/documentation/web-api/reference/search>.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`].
 pub fn search_tracks_request(
     cfg: &AppConfig,
     text: &str,

@@ -23,18 +23,8 @@ pub struct ApiRequest {
 
 impl ApiRequest {
     /// `{api_base}{path}` without a body. `path` starts with `/`.
-    ///
-    /// # Panics
-    /// If `cfg` did not pass [`AppConfig::validate`] and its `api_base` is not a valid URI.
     pub(crate) fn new(cfg: &AppConfig, method: Method, path: &str, safety: Safety) -> Self {
-        let uri = format!("{}{path}", cfg.api_base.trim_end_matches('/'));
-        let uri = match Uri::try_from(uri) {
-            Ok(uri) => uri,
-            // AppConfig::validate guarantees every base plus a path is a valid URI; reaching this means the
-            // config skipped validation, a programming error rather than bad input.
-            Err(e) => panic!("AppConfig was not validated: api_base {:?} is not a valid URI: {e}", cfg.api_base),
-        };
-        Self { method, uri, body: String::new(), json: false, safety }
+        Self { method, uri: cfg.api_uri(path), body: String::new(), json: false, safety }
     }
 
     /// The same request with a JSON body.
