@@ -1,16 +1,16 @@
 //! The app's Spotify reads and writes. Requests are built and answers parsed by core; opening a playlist and saving
-//! it are core's machines ([`setlist_core::load`], [`setlist_core::save`]), which this module only carries out.
+//! it are core's machines ([`setlist_core::sync::load`], [`setlist_core::sync::save`]), which this module only carries out.
 
 use std::collections::BTreeMap;
 
 use futures::stream::{self, FuturesUnordered, StreamExt};
 use leptos::prelude::GetValue;
-use setlist_core::editor::Editor;
-use setlist_core::exchange::{Answer, Conversation, Next};
-use setlist_core::load::Load;
-use setlist_core::retry::RetryPolicy;
-use setlist_core::save::{Save, SaveEnd};
-use setlist_core::playlist::{
+use setlist_core::edit::editor::Editor;
+use setlist_core::sync::exchange::{Answer, Conversation, Next};
+use setlist_core::sync::load::Load;
+use setlist_core::sync::retry::RetryPolicy;
+use setlist_core::sync::save::{Save, SaveEnd};
+use setlist_core::spotify::playlist::{
     self, NewPlaylist, Page, Paging, PlaylistEntry, RequestError, SearchPage,
 };
 use setlist_core::{ApiError, ApiRequest, AppConfig, PlaylistId};
@@ -70,7 +70,7 @@ async fn load_rest<T>(
                 parse(resp.status, &resp.body).map(|pg| (p.offset(), pg.items)).map_err(AppError::from)
             }
         })
-        .buffer_unordered(setlist_core::load::CONCURRENCY);
+        .buffer_unordered(setlist_core::sync::load::CONCURRENCY);
     while let Some(result) = rest.next().await {
         let (offset, items) = result?;
         done += items.len();
@@ -117,7 +117,7 @@ pub(crate) async fn create_playlist(session: Session, name: &str) -> Result<Play
 }
 
 /// A playlist loaded in full, as it was on Spotify at `snapshot`: core's.
-pub(crate) use setlist_core::load::Loaded;
+pub(crate) use setlist_core::sync::load::Loaded;
 
 /// Carries a core conversation out: sends what it hands out (several at once), authorized by the session on each
 /// attempt, tells it every answer, and sleeps when it says wait. The tab's one rate-limit gate ([`crate::net`]) is
@@ -172,7 +172,7 @@ fn seed() -> u64 {
     (u64::from(browser::random_u32()) << 32) | u64::from(browser::random_u32())
 }
 
-/// Loads metadata and every item with core's load machine ([`setlist_core::load`]): paging, the read-only rule,
+/// Loads metadata and every item with core's load machine ([`setlist_core::sync::load`]): paging, the read-only rule,
 /// the snapshot re-check. `progress` is a trait object: the page, the merge tool and a new playlist's fill call
 /// this, and a generic parameter compiled the whole load once per caller's closure type (issue 15).
 pub(crate) async fn load_playlist(session: Session, id: &str, progress: &dyn Fn(usize, usize)) -> Result<Loaded, AppError> {
@@ -222,7 +222,7 @@ impl SaveOutcome {
     }
 }
 
-/// Saves the editor's changes with core's save machine ([`setlist_core::save`]): snapshot check, the planner's
+/// Saves the editor's changes with core's save machine ([`setlist_core::sync::save`]): snapshot check, the planner's
 /// calls under the retry policy, re-read and re-plan after a lost answer, read-back verification and repair.
 pub(crate) async fn save(session: Session, loaded: &Loaded, editor: &Editor, progress: impl Fn(SaveProgress) + Copy) -> Result<SaveOutcome, SaveError> {
     let config = session.config.get_value();

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use setlist_core::load::Failure;
+use setlist_core::sync::load::Failure;
 use setlist_core::{
     after_lock, authorize_url, code_exchange_request, parse_callback, parse_token_response, refresh_request,
     rescue_after_invalid_grant, AccessToken, AfterLock, ApiError, ApiRequest, AppConfig, PendingSignIn, TabMessage, TokenChange, TokenError,

@@ -84,7 +84,7 @@ impl AppConfig {
             }
         }
         for (i, hash) in stored_accounts.iter().enumerate() {
-            if !crate::secret::is_sha256_hex(hash) {
+            if !crate::auth::secret::is_sha256_hex(hash) {
                 return Err(field_error(
                     "stored_accounts",
                     &format!("entry {i} must be the SHA-256 of a Spotify user id as 64 lowercase hex digits"),
@@ -166,7 +166,7 @@ impl From<AppConfig> for RawConfig {
 /// How `config.json` lists a stored account: lowercase hex SHA-256 of the Spotify user id, exactly as `/v1/me`
 /// answers it. `cargo xtask dist` and the stack compute it from the same allow-list the sink enforces.
 pub fn stored_account_hash(user_id: &str) -> String {
-    crate::secret::sha256_hex(user_id.as_bytes())
+    crate::auth::secret::sha256_hex(user_id.as_bytes())
 }
 
 /// A checked absolute http(s) base URL without a trailing slash, kept as text and as the [`Uri`] parts that
@@ -546,7 +546,7 @@ mod tests {
     #[test]
     fn stored_accounts_are_hashes_and_decide_who_is_pushed() {
         let alice = stored_account_hash("alice.setlist");
-        assert_eq!(alice, crate::secret::sha256_hex(b"alice.setlist"));
+        assert_eq!(alice, crate::auth::secret::sha256_hex(b"alice.setlist"));
         let config = AppConfig::from_json(&json(&[("stored_accounts", serde_json::json!([alice]))])).expect("valid");
         assert!(config.stores_account("alice.setlist"));
         assert!(!config.stores_account("chen.setlist"));

@@ -26,38 +26,32 @@
 //! | the fewest calls from one list to another | [`planner`] |
 //! | the editor's local copy, undo and redo | [`editor`] |
 
-pub mod api;
+pub mod auth;
 pub mod config;
 pub mod curate;
-pub mod editor;
-pub mod error;
-pub mod exchange;
+pub mod edit;
 pub mod ids;
-pub mod lifecycle;
-pub mod load;
-pub mod model;
-pub mod planner;
-pub mod playlist;
-pub mod oauth;
-pub mod pkce;
 pub mod push;
-pub mod request;
-pub mod retry;
-pub mod save;
-pub mod secret;
-pub mod token;
+pub mod spotify;
+pub mod sync;
 
 #[cfg(test)]
 mod fake;
 
-pub use api::{me_request, parse_me, Image, Me};
+// `curate/` (edited by another hand) still names these by their paths before the folders.
+use edit::editor;
+#[cfg(test)]
+use edit::model;
+use spotify::playlist;
+
+pub use spotify::me::{me_request, parse_me, Image, Me};
 pub use config::{stored_account_hash, AppConfig, PushUrl, RawConfig};
-pub use error::{parse_api_error, ApiError, CoreError};
+pub use spotify::error::{parse_api_error, ApiError, CoreError};
 pub use ids::{parse_uri_list, IdError, ItemKind, PlaylistId, SnapshotId, TrackUri, UserId};
-pub use model::{apply, apply_all, ModelError, Op, MAX_URIS_PER_CALL};
-pub use planner::{plan, replace_cost, replace_plan, PlanError};
-pub use editor::{Editor, Meta, Row, UNDO_DEPTH};
-pub use playlist::{
+pub use edit::model::{apply, apply_all, ModelError, Op, MAX_URIS_PER_CALL};
+pub use edit::planner::{plan, replace_cost, replace_plan, PlanError};
+pub use edit::editor::{Editor, Meta, Row, UNDO_DEPTH};
+pub use spotify::playlist::{
     add_items_request, change_details_request, create_playlist_request, items_request,
     my_playlists_request, op_request, parse_items, parse_my_playlists, parse_no_content,
     parse_playlist, parse_search_tracks, parse_snapshot, playlist_request, remove_items_request,
@@ -65,21 +59,21 @@ pub use playlist::{
     Owner, Page, Paging, Playlist, PlaylistEntry, PlaylistSummary, RequestError, SearchPage, Track,
     ITEMS_FIELDS, PLAYLIST_FIELDS, SNAPSHOT_FIELDS,
 };
-pub use oauth::{
+pub use auth::oauth::{
     authorize_url, code_exchange_request, parse_accounts_error, parse_callback,
     parse_token_response, refresh_request, AccountsError, CallbackError, OAuthState, TokenError,
     TokenResponse,
 };
-pub use lifecycle::{
+pub use auth::lifecycle::{
     after_lock, expiry_warning, rescue_after_invalid_grant, AfterLock, TabMessage, TokenChange,
     TokenRequestBudget, MAX_TOKEN_REQUESTS, TOKEN_REQUEST_WINDOW_SECS,
 };
-pub use pkce::PkceChallenge;
-pub use request::ApiRequest;
-pub use retry::Safety;
+pub use auth::pkce::PkceChallenge;
+pub use spotify::request::ApiRequest;
+pub use sync::retry::Safety;
 pub use push::{
     backoff_secs, classify, push_request, LastPush, Outbox, OutboxEntry, PushOutcome, PushParseError, SyncStatus,
     TokenPush, ACCESS_TOKEN_LIFETIME_SECS, MAX_CLOCK_SKEW_SECS, MAX_PUSH_BYTES,
 };
-pub use secret::{is_sha256_hex, sha256_hex, AccessToken, AuthCode, PkceVerifier, RefreshToken};
-pub use token::{safe_return_to, PendingSignIn, TokenSet, MAX_REFRESH_MARGIN_SECS};
+pub use auth::secret::{is_sha256_hex, sha256_hex, AccessToken, AuthCode, PkceVerifier, RefreshToken};
+pub use auth::token::{safe_return_to, PendingSignIn, TokenSet, MAX_REFRESH_MARGIN_SECS};

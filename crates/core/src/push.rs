@@ -8,7 +8,7 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::secret::{is_sha256_hex, sha256_hex};
+use crate::auth::secret::{is_sha256_hex, sha256_hex};
 use crate::{AccessToken, PushUrl, RefreshToken, TokenSet};
 
 /// Largest push body the sink accepts, in bytes.
@@ -22,7 +22,7 @@ pub const MAX_CLOCK_SKEW_SECS: u64 = 24 * 60 * 60;
 /// Spotify's access tokens live an hour; a receiver never believes a push's token lives longer.
 pub const ACCESS_TOKEN_LIFETIME_SECS: u64 = 3600;
 /// A refresh token lives six months after its sign-in.
-const REFRESH_TOKEN_LIFETIME_SECS: u64 = crate::token::REFRESH_TOKEN_LIFETIME_SECS;
+const REFRESH_TOKEN_LIFETIME_SECS: u64 = crate::auth::token::REFRESH_TOKEN_LIFETIME_SECS;
 
 /// The body of `POST /api/tokens`: the one definition the app sends and the sink parses.
 ///

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use setlist_core::retry::{decide, Decision, Outcome, RetryPolicy};
+use setlist_core::sync::retry::{decide, Decision, Outcome, RetryPolicy};
 use setlist_core::{AccessToken, ApiRequest, AppConfig, RawConfig};
 use setlist_sink::job::{credentials, Accounts, Obtained, WriteBack};
 use setlist_sink::{Clock, SecretStore, SystemClock};

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use serde_json::{json, Value};
-use setlist_core::retry::RetryPolicy;
+use setlist_core::sync::retry::RetryPolicy;
 use setlist_core::{apply, Op, PlaylistId, TrackUri};
 
 use super::*;

@@ -14,7 +14,7 @@ use http::{HeaderValue, Method};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::pkce::is_unreserved;
+use crate::auth::pkce::is_unreserved;
 use crate::{
     AccessToken, AppConfig, AuthCode, CoreError, PkceChallenge, PkceVerifier, RefreshToken,
 };

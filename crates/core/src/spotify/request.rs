@@ -7,7 +7,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderValue, Method, Uri};
 use serde_json::Value;
 
-use crate::retry::Safety;
+use crate::sync::retry::Safety;
 use crate::{AccessToken, AppConfig};
 
 /// One Web API request, ready to be sent once a token is added. Equal values are the same request.

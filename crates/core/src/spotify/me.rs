@@ -3,10 +3,10 @@
 use http::Method;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::error::parse_api_error;
-use crate::oauth::describe_json_error;
-use crate::request::ApiRequest;
-use crate::retry::Safety;
+use crate::spotify::error::parse_api_error;
+use crate::auth::oauth::describe_json_error;
+use crate::spotify::request::ApiRequest;
+use crate::sync::retry::Safety;
 use crate::{ApiError, AppConfig};
 
 /// `GET {api_base}/me`: the current user's profile.

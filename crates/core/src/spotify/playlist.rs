@@ -12,12 +12,12 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::request::ApiRequest;
-use crate::retry::Safety;
-use crate::error::parse_api_error;
+use crate::spotify::request::ApiRequest;
+use crate::sync::retry::Safety;
+use crate::spotify::error::parse_api_error;
 use crate::ids::{ItemKind, PlaylistId, SnapshotId, TrackUri, UserId};
-use crate::model::{ModelError, Op};
-use crate::oauth::describe_json_error;
+use crate::edit::model::{ModelError, Op};
+use crate::auth::oauth::describe_json_error;
 use crate::{ApiError, AppConfig, Image};
 
 /// `fields` for [`playlist_request`] when opening a playlist: its details, owner, version and item count,
@@ -420,7 +420,7 @@ pub fn replace_items_request(
 }
 
 /// `PUT {api}/playlists/{id}/items` with JSON `{range_start, insert_before, range_length, snapshot_id?}`:
-/// moves a range (see [`crate::model`] for the exact semantics). Answers `200 {snapshot_id}`.
+/// moves a range (see [`crate::edit::model`] for the exact semantics). Answers `200 {snapshot_id}`.
 ///
 /// See <https://developer.spotify.com/documentation/web-api/reference/reorder-or-replace-playlists-items>.
 pub fn reorder_items_request(

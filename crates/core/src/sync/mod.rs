@@ -1,0 +1,7 @@
+//! The conversations with Spotify that decide: the request queue with its retry policy and rate-limit gate, and
+//! the sans-IO machines that load a playlist and save an edit.
+
+pub mod exchange;
+pub mod load;
+pub mod retry;
+pub mod save;
