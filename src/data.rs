@@ -10,9 +10,8 @@ use setlist_core::sync::exchange::{Answer, Conversation, Next};
 use setlist_core::sync::load::Load;
 use setlist_core::sync::retry::RetryPolicy;
 use setlist_core::sync::save::{Save, SaveEnd};
-use setlist_core::spotify::playlist::{
-    self, NewPlaylist, Page, Paging, PlaylistEntry, RequestError, SearchPage,
-};
+use setlist_core::spotify::{playlists, search};
+use setlist_core::{NewPlaylist, Page, Paging, PlaylistEntry, RequestError, SearchPage};
 use setlist_core::{ApiError, ApiRequest, AppConfig, PlaylistId};
 
 use crate::browser::{self, HttpResponse};
@@ -91,7 +90,7 @@ pub(crate) struct PlaylistCard {
 }
 
 pub(crate) async fn load_playlists(session: Session, progress: impl Fn(usize, usize) + Copy) -> Result<Vec<PlaylistCard>, AppError> {
-    let lists = load_all(session, playlist::my_playlists_request, playlist::parse_my_playlists, progress).await?;
+    let lists = load_all(session, playlists::my_playlists_request, playlists::parse_my_playlists, progress).await?;
     Ok(lists
         .into_iter()
         .map(|p| PlaylistCard {
@@ -111,8 +110,8 @@ pub(crate) async fn load_playlists(session: Session, progress: impl Fn(usize, us
 /// Creates a private playlist and returns its id.
 pub(crate) async fn create_playlist(session: Session, name: &str) -> Result<PlaylistId, AppError> {
     let new = NewPlaylist { name: name.to_owned(), description: String::new(), public: false, collaborative: false };
-    let resp = call(session, playlist::create_playlist_request(&session.config.get_value(), &new)).await?;
-    let created = playlist::parse_playlist(resp.status, &resp.body).map_err(AppError::from)?;
+    let resp = call(session, playlists::create_playlist_request(&session.config.get_value(), &new)).await?;
+    let created = playlists::parse_playlist(resp.status, &resp.body).map_err(AppError::from)?;
     Ok(created.summary.id)
 }
 
@@ -253,8 +252,8 @@ pub(crate) struct SearchHit {
 pub(crate) async fn search(session: Session, text: &str) -> Result<Vec<SearchHit>, AppError> {
     let text = text.to_owned();
     let page = SearchPage::new(10, 0).map_err(|e| AppError::Invalid(e.to_string()))?;
-    let resp = call(session, playlist::search_tracks_request(&session.config.get_value(), &text, page)).await?;
-    let tracks = playlist::parse_search_tracks(resp.status, &resp.body).map_err(AppError::from)?;
+    let resp = call(session, search::search_tracks_request(&session.config.get_value(), &text, page)).await?;
+    let tracks = search::parse_search_tracks(resp.status, &resp.body).map_err(AppError::from)?;
     Ok(tracks.items.into_iter().map(|t| SearchHit { entry: t.into() }).collect())
 }
 

@@ -27,7 +27,7 @@ use std::fmt;
 
 use http::Method;
 use serde::Serialize;
-use setlist_core::spotify::playlist::{
+use setlist_core::{
     change_details_request, items_request, op_request, parse_items, parse_no_content, parse_playlist,
     parse_snapshot, playlist_request, DetailsChange, Page, PlaylistEntry, PlaylistSummary, RequestError,
     PLAYLIST_FIELDS, SNAPSHOT_FIELDS,

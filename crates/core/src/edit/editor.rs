@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::TrackUri;
 use crate::edit::model::Op;
 use crate::edit::planner::{plan, replace_plan, PlanError};
-use crate::spotify::playlist::{DetailsChange, PlaylistEntry, PlaylistSummary};
+use crate::{DetailsChange, PlaylistEntry, PlaylistSummary};
 
 /// Undo steps kept; older ones are dropped, so a long session on a 10,000-item playlist stays bounded.
 pub const UNDO_DEPTH: usize = 100;

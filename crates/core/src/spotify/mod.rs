@@ -2,6 +2,13 @@
 //! answers read leniently, and the errors Spotify sends. One file per resource.
 
 pub mod error;
+pub mod items;
+mod json;
 pub mod me;
-pub mod playlist;
+pub mod paging;
+pub mod playlists;
 pub mod request;
+pub mod search;
+
+#[cfg(test)]
+mod tests;

@@ -8,6 +8,7 @@ use http::{HeaderValue, Method, Uri};
 use serde_json::Value;
 
 use crate::sync::retry::Safety;
+use crate::edit::model::ModelError;
 use crate::{AccessToken, AppConfig};
 
 /// One Web API request, ready to be sent once a token is added. Equal values are the same request.
@@ -73,6 +74,52 @@ impl ApiRequest {
         }
         request
     }
+}
+
+/// Why a request could not be built. Nothing was sent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// A paging or search parameter outside what Spotify accepts.
+    #[error("{what} must be between {min} and {max}, got {got}")]
+    OutOfRange {
+        /// The parameter, e.g. `limit`.
+        what: &'static str,
+        /// Smallest accepted value.
+        min: u64,
+        /// Largest accepted value.
+        max: u64,
+        /// The value given.
+        got: u64,
+    },
+    /// A new playlist, or a rename, with an empty or blank name.
+    #[error("a playlist needs a name")]
+    EmptyName,
+    /// A details change that changes nothing.
+    #[error("no playlist details to change")]
+    NothingToChange,
+    /// `collaborative: true` together with `public: true`, which Spotify refuses.
+    #[error("a collaborative playlist cannot be public")]
+    CollaborativePublic,
+    /// A search for blank text.
+    #[error("nothing to search for")]
+    EmptyQuery,
+    /// An item write Spotify would refuse whatever the playlist holds.
+    #[error(transparent)]
+    Op(#[from] ModelError),
+}
+
+/// Percent-encodes query pairs. Spaces become `%20`, which every decoder reads as a space (the form
+/// serializer's `+` is only a space to form decoders); a literal `+` was already escaped to `%2B`.
+pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in pairs {
+        serializer.append_pair(key, value);
+    }
+    serializer.finish().replace('+', "%20")
+}
+
+pub(crate) fn json_request(cfg: &AppConfig, method: Method, path: &str, body: &Value, safety: Safety) -> ApiRequest {
+    ApiRequest::new(cfg, method, path, safety).with_json(body)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use crate::edit::editor::Meta;
 pub use crate::sync::exchange::Next;
 use crate::sync::exchange::{Answer, CallId, Conversation, Exchange, Reply, Stop};
 use crate::ids::{PlaylistId, SnapshotId, UserId};
-use crate::spotify::playlist::{
+use crate::{
     items_request, parse_items, parse_playlist, playlist_request, Page, PlaylistEntry, PlaylistSummary, ITEMS_FIELDS,
     PLAYLIST_FIELDS,
 };

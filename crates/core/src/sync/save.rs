@@ -24,7 +24,7 @@ use crate::ids::TrackUri;
 use crate::sync::load::{Failure, Loaded, Next, Read, Reading, Step, CONCURRENCY, MAX_LOAD_ATTEMPTS};
 use crate::edit::model::Op;
 use crate::edit::planner::{plan, replace_cost};
-use crate::spotify::playlist::{
+use crate::{
     change_details_request, op_request, parse_no_content, parse_snapshot, playlist_request, DetailsChange,
     PlaylistEntry, SNAPSHOT_FIELDS,
 };
@@ -153,7 +153,7 @@ impl Save {
 
     /// The requests for a details change (when there is one) and `ops`.
     fn build(&self, change: Option<DetailsChange>, ops: Vec<Op>) -> Result<VecDeque<(Call, ApiRequest)>, Failure> {
-        let invalid = |e: crate::spotify::playlist::RequestError| Failure::Invalid(e.to_string());
+        let invalid = |e: crate::RequestError| Failure::Invalid(e.to_string());
         let mut writes = VecDeque::new();
         if let Some(change) = change.filter(|c| !c.is_empty()) {
             writes.push_back((Call::Details, change_details_request(&self.config, &self.loaded.id, &change).map_err(invalid)?));
