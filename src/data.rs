@@ -1,18 +1,17 @@
 //! The app's Spotify reads and writes. Requests are built and answers parsed by core; listing the playlists, opening
-//! one and saving it are core's machines ([`setlist_core::library`], [`setlist_core::load`], [`setlist_core::save`]),
-//! which this module only carries out.
+//! one and saving it are core's machines ([`setlist_core::sync::library`], [`setlist_core::sync::load`],
+//! [`setlist_core::sync::save`]), which this module only carries out.
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use leptos::prelude::GetValue;
-use setlist_core::editor::Editor;
-use setlist_core::exchange::{Answer, Conversation, Next};
-use setlist_core::library::MyPlaylists;
-use setlist_core::load::Load;
-use setlist_core::retry::RetryPolicy;
-use setlist_core::save::{Save, SaveEnd};
-use setlist_core::playlist::{
-    self, NewPlaylist, PlaylistEntry, RequestError, SearchPage,
-};
+use setlist_core::edit::editor::Editor;
+use setlist_core::sync::exchange::{Answer, Conversation, Next};
+use setlist_core::sync::library::MyPlaylists;
+use setlist_core::sync::load::Load;
+use setlist_core::sync::retry::RetryPolicy;
+use setlist_core::sync::save::{Save, SaveEnd};
+use setlist_core::spotify::{playlists, search};
+use setlist_core::{NewPlaylist, PlaylistEntry, RequestError, SearchPage};
 use setlist_core::{ApiRequest, PlaylistId};
 
 use crate::browser::{self, HttpResponse};
@@ -35,7 +34,7 @@ pub(crate) struct PlaylistCard {
     pub(crate) image: Option<String>,
 }
 
-/// The user's playlists, every page, with core's listing machine ([`setlist_core::library`]). `progress` is a trait
+/// The user's playlists, every page, with core's listing machine ([`setlist_core::sync::library`]). `progress` is a trait
 /// object for the same reason as [`load_playlist`]'s.
 pub(crate) async fn load_playlists(session: Session, progress: &dyn Fn(usize, usize)) -> Result<Vec<PlaylistCard>, AppError> {
     let config = session.config.get_value();
@@ -69,13 +68,13 @@ pub(crate) fn playlist_id(text: &str) -> Result<PlaylistId, AppError> {
 /// Creates a private playlist and returns its id.
 pub(crate) async fn create_playlist(session: Session, name: &str) -> Result<PlaylistId, AppError> {
     let new = NewPlaylist { name: name.to_owned(), description: String::new(), public: false, collaborative: false };
-    let resp = call(session, playlist::create_playlist_request(&session.config.get_value(), &new)).await?;
-    let created = playlist::parse_playlist(resp.status, &resp.body).map_err(AppError::from)?;
+    let resp = call(session, playlists::create_playlist_request(&session.config.get_value(), &new)).await?;
+    let created = playlists::parse_playlist(resp.status, &resp.body).map_err(AppError::from)?;
     Ok(created.summary.id)
 }
 
 /// A playlist loaded in full, as it was on Spotify at `snapshot`: core's.
-pub(crate) use setlist_core::load::Loaded;
+pub(crate) use setlist_core::sync::load::Loaded;
 
 /// Carries a core conversation out: sends what it hands out (several at once), authorized by the session on each
 /// attempt, tells it every answer, and sleeps when it says wait. The tab's one rate-limit gate ([`crate::net`]) is
@@ -130,7 +129,7 @@ fn seed() -> u64 {
     (u64::from(browser::random_u32()) << 32) | u64::from(browser::random_u32())
 }
 
-/// Loads metadata and every item with core's load machine ([`setlist_core::load`]): paging, the read-only rule,
+/// Loads metadata and every item with core's load machine ([`setlist_core::sync::load`]): paging, the read-only rule,
 /// the snapshot re-check. `progress` is a trait object: the page, the merge tool and a new playlist's fill call
 /// this, and a generic parameter compiled the whole load once per caller's closure type (issue 15).
 pub(crate) async fn load_playlist(session: Session, id: &PlaylistId, progress: &dyn Fn(usize, usize)) -> Result<Loaded, AppError> {
@@ -181,7 +180,7 @@ impl SaveOutcome {
     }
 }
 
-/// Saves the editor's changes with core's save machine ([`setlist_core::save`]): snapshot check, the planner's
+/// Saves the editor's changes with core's save machine ([`setlist_core::sync::save`]): snapshot check, the planner's
 /// calls under the retry policy, re-read and re-plan after a lost answer, read-back verification and repair.
 pub(crate) async fn save(session: Session, loaded: &Loaded, editor: &Editor, progress: impl Fn(SaveProgress) + Copy) -> Result<SaveOutcome, SaveError> {
     let config = session.config.get_value();
@@ -212,8 +211,8 @@ pub(crate) struct SearchHit {
 pub(crate) async fn search(session: Session, text: &str) -> Result<Vec<SearchHit>, AppError> {
     let text = text.to_owned();
     let page = SearchPage::new(10, 0).map_err(|e| AppError::Invalid(e.to_string()))?;
-    let resp = call(session, playlist::search_tracks_request(&session.config.get_value(), &text, page)).await?;
-    let tracks = playlist::parse_search_tracks(resp.status, &resp.body).map_err(AppError::from)?;
+    let resp = call(session, search::search_tracks_request(&session.config.get_value(), &text, page)).await?;
+    let tracks = search::parse_search_tracks(resp.status, &resp.body).map_err(AppError::from)?;
     Ok(tracks.items.into_iter().map(|t| SearchHit { entry: t.into() }).collect())
 }
 

@@ -10,7 +10,7 @@ use setlist_core::curate::{
     self, export_csv, export_json, find_duplicates, parse_backup, sorted_order, reversed_order, DuplicateGroup,
     DuplicateOptions, Keep, Match, SortKey, Unavailable, MAX_BACKUP_BYTES,
 };
-use setlist_core::editor::Editor;
+use setlist_core::edit::editor::Editor;
 use setlist_core::{replace_cost, PlaylistEntry};
 
 use crate::data::{self, Loaded, PlaylistCard};

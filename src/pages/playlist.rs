@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
-use setlist_core::editor::{Editor, Meta};
+use setlist_core::edit::editor::{Editor, Meta};
 
 use crate::components::error::ErrorPanel;
 use crate::components::tools::Tools;

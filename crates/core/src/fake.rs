@@ -7,11 +7,11 @@ use std::collections::VecDeque;
 use http::Method;
 use serde_json::{json, Value};
 
-use crate::exchange::{Answer, Conversation, Next};
+use crate::sync::exchange::{Answer, Conversation, Next};
 use crate::ids::TrackUri;
-use crate::model::{apply, Op};
-use crate::request::ApiRequest;
-use crate::retry::RetryPolicy;
+use crate::edit::model::{apply, Op};
+use crate::spotify::request::ApiRequest;
+use crate::sync::retry::RetryPolicy;
 use crate::AppConfig;
 
 pub(crate) const PLAYLIST: &str = "3cEYpjA9oz9GiPac4AsH4n";

@@ -15,7 +15,7 @@
 //!    (a list two tracks apart costs a call or two), a replace only when strictly cheaper. A new name or
 //!    description that differs is one idempotent `PUT` before the item writes. `dry_run` stops here.
 //! 3. **Write** the calls one after another (each is planned against the list the previous one left) under core's
-//!    retry policy ([`setlist_core::retry`]): `429` waits `Retry-After` (everyone waits, through one [`Gate`]),
+//!    retry policy ([`setlist_core::sync::retry`]): `429` waits `Retry-After` (everyone waits, through one [`Gate`]),
 //!    a `401` gets one token refresh per run and the call again (a refused request was not applied), a `5xx` or a
 //!    lost answer is retried only for the idempotent replace and details calls; any other write is never
 //!    replayed: the playlist is read again and the rest re-planned from what it holds.
@@ -27,14 +27,14 @@ use std::fmt;
 
 use http::Method;
 use serde::Serialize;
-use setlist_core::playlist::{
+use setlist_core::{
     change_details_request, items_request, op_request, parse_items, parse_no_content, parse_playlist,
     parse_snapshot, playlist_request, DetailsChange, Page, PlaylistEntry, PlaylistSummary, RequestError,
     PLAYLIST_FIELDS, SNAPSHOT_FIELDS,
 };
-use setlist_core::exchange::{Exchange, Reply, Stop};
-pub use setlist_core::exchange::{Answer, CallId};
-use setlist_core::retry::{self, RetryPolicy, Safety};
+use setlist_core::sync::exchange::{Exchange, Reply, Stop};
+pub use setlist_core::sync::exchange::{Answer, CallId};
+use setlist_core::sync::retry::{self, RetryPolicy, Safety};
 use setlist_core::{plan, replace_cost, ApiError, ApiRequest, AppConfig, Op, PlaylistId, TrackUri, MAX_URIS_PER_CALL};
 
 use crate::input::PublishSpec;

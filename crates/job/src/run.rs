@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use setlist_core::retry::{decide, Decision, Outcome, RetryPolicy};
-use setlist_core::{AccessToken, ApiRequest, AppConfig};
+use setlist_core::sync::retry::{decide, Decision, Outcome, RetryPolicy};
+use setlist_core::{AccessToken, ApiRequest, AppConfig, RawConfig};
 use setlist_sink::job::{credentials, Accounts, Obtained, WriteBack};
 use setlist_sink::{Clock, SecretStore, SystemClock};
 use tokio::task::JoinSet;
@@ -110,7 +110,7 @@ pub struct Connection {
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection").field("user", &self.user).field("api_base", &self.config.api_base).finish_non_exhaustive()
+        f.debug_struct("Connection").field("user", &self.user).field("api_base", &self.config.api_base()).finish_non_exhaustive()
     }
 }
 
@@ -120,7 +120,7 @@ impl Connection {
         setlist_sink::check_user_id(&settings.user).map_err(Error::User)?;
         let accounts = Accounts::new(&settings.client_id, &settings.accounts_base).map_err(Error::Usage)?;
         // Core's request builders take the app's validated config; a job has no redirect or push URL of its own.
-        let config = AppConfig {
+        let config = AppConfig::new(RawConfig {
             client_id: settings.client_id,
             redirect_uri: "http://127.0.0.1/callback".to_owned(),
             accounts_base: settings.accounts_base,
@@ -128,8 +128,7 @@ impl Connection {
             push_url: "/api/tokens".to_owned(),
             scopes: Vec::new(),
             stored_accounts: Vec::new(),
-        }
-        .validated()
+        })
         .map_err(|error| Error::Usage(error.to_string()))?;
         Ok(Self {
             user: settings.user,

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use serde_json::{json, Value};
-use setlist_core::retry::RetryPolicy;
+use setlist_core::sync::retry::RetryPolicy;
 use setlist_core::{apply, Op, PlaylistId, TrackUri};
 
 use super::*;
@@ -507,7 +507,7 @@ fn writes_that_keep_getting_lost_stop_after_the_re_read_budget() {
 
 #[test]
 fn calls_are_built_by_core_without_the_token_in_their_debug() {
-    let config = setlist_core::AppConfig {
+    let config = setlist_core::AppConfig::new(setlist_core::RawConfig {
         client_id: "setlist-dev".into(),
         redirect_uri: "http://127.0.0.1/callback".into(),
         accounts_base: "http://127.0.0.1:1".into(),
@@ -515,7 +515,8 @@ fn calls_are_built_by_core_without_the_token_in_their_debug() {
         push_url: "/api/tokens".into(),
         scopes: Vec::new(),
         stored_accounts: Vec::new(),
-    };
+    })
+    .expect("valid config");
     let token = setlist_core::AccessToken::new("secret-access-token".into());
     let playlist = PlaylistId::parse(PLAYLIST).expect("id");
     let request = Call::Items(Page::new(50, 100).expect("page")).request(&config, &playlist).expect("built").authorize(&token);

@@ -7,7 +7,7 @@
 //!    playlist moved on), so the version is read right before writing; if it moved, nothing is written and the
 //!    save ends in [`SaveEnd::Conflict`] (the page re-applies the edits to a fresh copy).
 //! 2. **Writes**, one after another (each is planned against the list the previous one leaves): the details
-//!    change first (an idempotent `PUT`), then the planner's ops. Every request goes through [`crate::retry`]'s
+//!    change first (an idempotent `PUT`), then the planner's ops. Every request goes through [`crate::sync::retry`]'s
 //!    policy in the [`Exchange`]: a `429` waits `Retry-After`; a `5xx` or a lost answer is retried only for the
 //!    idempotent details and replace calls. An add, remove or reorder is never replayed: the playlist is read
 //!    again and the rest re-planned from what it holds (a row without a URI cannot be matched up again, so then
@@ -18,18 +18,18 @@
 
 use std::collections::VecDeque;
 
-use crate::editor::{is_placeholder, Editor, Meta};
-use crate::exchange::{Answer, CallId, Conversation, Exchange, Hold, Reply};
+use crate::edit::editor::{is_placeholder, Editor, Meta};
+use crate::sync::exchange::{Answer, CallId, Conversation, Exchange, Hold, Reply};
 use crate::ids::TrackUri;
-use crate::load::{Failure, Loaded, Next, Read, Reading, Step, CONCURRENCY, MAX_LOAD_ATTEMPTS};
-use crate::model::Op;
-use crate::planner::{plan, replace_cost};
-use crate::playlist::{
+use crate::sync::load::{Failure, Loaded, Next, Read, Reading, Step, CONCURRENCY, MAX_LOAD_ATTEMPTS};
+use crate::edit::model::Op;
+use crate::edit::planner::{plan, replace_cost};
+use crate::{
     change_details_request, op_request, parse_no_content, parse_snapshot, playlist_request, DetailsChange,
     PlaylistEntry, SNAPSHOT_FIELDS,
 };
-use crate::request::ApiRequest;
-use crate::retry::{Gate, RetryPolicy};
+use crate::spotify::request::ApiRequest;
+use crate::sync::retry::{Gate, RetryPolicy};
 use crate::AppConfig;
 
 /// Re-reads after ambiguous writes plus repairs after a read-back that differs, per save.
@@ -108,7 +108,7 @@ pub struct Save {
 }
 
 impl Save {
-    /// A save of `editor`'s changes to the playlist `loaded`. See [`Load::new`](crate::load::Load::new) for the
+    /// A save of `editor`'s changes to the playlist `loaded`. See [`Load::new`](crate::sync::load::Load::new) for the
     /// other parameters.
     pub fn new(
         config: &AppConfig,
@@ -153,7 +153,7 @@ impl Save {
 
     /// The requests for a details change (when there is one) and `ops`.
     fn build(&self, change: Option<DetailsChange>, ops: Vec<Op>) -> Result<VecDeque<(Call, ApiRequest)>, Failure> {
-        let invalid = |e: crate::playlist::RequestError| Failure::Invalid(e.to_string());
+        let invalid = |e: crate::RequestError| Failure::Invalid(e.to_string());
         let mut writes = VecDeque::new();
         if let Some(change) = change.filter(|c| !c.is_empty()) {
             writes.push_back((Call::Details, change_details_request(&self.config, &self.loaded.id, &change).map_err(invalid)?));
@@ -251,7 +251,7 @@ impl Save {
         match call {
             Call::Snapshot => {
                 if !(200..300).contains(&status) {
-                    return self.fail(crate::error::parse_api_error(status, body).into());
+                    return self.fail(crate::spotify::error::parse_api_error(status, body).into());
                 }
                 if parse_snapshot(status, body).ok() != self.loaded.snapshot {
                     return self.end(SaveEnd::Conflict);

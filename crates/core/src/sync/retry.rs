@@ -15,7 +15,7 @@ use std::fmt;
 
 use http::Method;
 
-use crate::model::Op;
+use crate::edit::model::Op;
 
 /// Whether sending a request twice has the same effect as sending it once.
 ///

@@ -1,5 +1,5 @@
 //! Listing the user's playlists (`GET /me/playlists`, every page) as a sans-IO machine, carried out like
-//! [`crate::load::Load`]: [`MyPlaylists::poll`] says what to do next, [`MyPlaylists::answer`] tells it what came
+//! [`crate::sync::load::Load`]: [`MyPlaylists::poll`] says what to do next, [`MyPlaylists::answer`] tells it what came
 //! back.
 //!
 //! The procedure:
@@ -9,15 +9,15 @@
 //!    removed meanwhile), so offsets may have shifted: the listing starts over, [`MAX_LOAD_ATTEMPTS`] times in all.
 //!    The last attempt keeps what it read, each playlist once: a list that keeps changing is still shown, and the
 //!    next visit reads it again.
-//! 3. Every request goes through [`crate::retry`]'s policy in the [`Exchange`]: reads are safe to repeat. An error a
+//! 3. Every request goes through [`crate::sync::retry`]'s policy in the [`Exchange`]: reads are safe to repeat. An error a
 //!    retry cannot change ends the listing with a [`Failure`].
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::exchange::{Answer, CallId, Conversation, Exchange, Next, Reply};
-use crate::load::{Failure, CONCURRENCY, MAX_LOAD_ATTEMPTS};
-use crate::playlist::{my_playlists_request, parse_my_playlists, Page, PlaylistSummary};
-use crate::retry::{Gate, RetryPolicy};
+use crate::sync::exchange::{Answer, CallId, Conversation, Exchange, Next, Reply};
+use crate::sync::load::{Failure, CONCURRENCY, MAX_LOAD_ATTEMPTS};
+use crate::{my_playlists_request, parse_my_playlists, Page, PlaylistSummary};
+use crate::sync::retry::{Gate, RetryPolicy};
 use crate::AppConfig;
 
 /// One page request of a listing, tagged with its attempt so answers of an abandoned attempt are dropped.

@@ -1,5 +1,5 @@
-//! The request queue under the load and save machines ([`crate::load`], [`crate::save`]): which requests are in
-//! flight, which wait for a retry, and what [`crate::retry`]'s policy says about each answer. Sans-IO: the
+//! The request queue under the load and save machines ([`crate::sync::load`], [`crate::sync::save`]): which requests are in
+//! flight, which wait for a retry, and what [`crate::sync::retry`]'s policy says about each answer. Sans-IO: the
 //! caller sends what [`Exchange::next`] hands out and reports each answer with [`Exchange::answer`]; times are
 //! milliseconds on any monotonic scale the caller chooses.
 //!
@@ -8,8 +8,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::request::ApiRequest;
-use crate::retry::{decide, Decision, Gate, Outcome, RetryPolicy};
+use crate::spotify::request::ApiRequest;
+use crate::sync::retry::{decide, Decision, Gate, Outcome, RetryPolicy};
 
 /// What the caller does next.
 #[derive(Debug)]
@@ -33,7 +33,7 @@ pub enum Next<T> {
 }
 
 /// A procedure the app carries out: poll it for what to do, tell it what came back. Implemented by
-/// [`crate::load::Load`] and [`crate::save::Save`], so one driver serves both.
+/// [`crate::sync::load::Load`] and [`crate::sync::save::Save`], so one driver serves both.
 pub trait Conversation {
     /// What it ends with.
     type Out;
@@ -148,7 +148,7 @@ struct Sent<T> {
 /// Requests of one procedure in flight or waiting, with the retry policy, a [`Gate`] and a jitter source.
 pub struct Exchange<T> {
     policy: RetryPolicy,
-    /// Whether an unreachable API host may be a `429` in disguise (true in a browser, see [`crate::retry`]).
+    /// Whether an unreachable API host may be a `429` in disguise (true in a browser, see [`crate::sync::retry`]).
     hidden_429: bool,
     concurrency: usize,
     gate: Gate,
