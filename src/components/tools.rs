@@ -75,7 +75,7 @@ fn cost_line(calls: usize, replace: usize) -> String {
 pub fn Tools(
     editor: RwSignal<Option<Editor>>,
     selected: RwSignal<HashSet<u64>>,
-    loaded: RwSignal<Option<Loaded>>,
+    loaded: ReadSignal<Option<Loaded>>,
     read_only: Memo<Option<String>>,
     notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -282,7 +282,7 @@ fn file_stem(name: &str) -> String {
 #[component]
 fn BackupTool(
     editor: RwSignal<Option<Editor>>,
-    loaded: RwSignal<Option<Loaded>>,
+    loaded: ReadSignal<Option<Loaded>>,
     read_only: Memo<Option<String>>,
     notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -358,7 +358,7 @@ fn BackupTool(
 fn MergeTool(
     editor: RwSignal<Option<Editor>>,
     selected: RwSignal<HashSet<u64>>,
-    loaded: RwSignal<Option<Loaded>>,
+    loaded: ReadSignal<Option<Loaded>>,
     read_only: Memo<Option<String>>,
     notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
