@@ -127,7 +127,7 @@ impl AppConfig {
     /// Whether this site stores the credentials of Spotify user `user_id` (its `/v1/me` id).
     pub fn stores_account(&self, user_id: &str) -> bool {
         let hash = stored_account_hash(user_id);
-        self.stored_accounts.iter().any(|listed| *listed == hash)
+        self.stored_accounts.contains(&hash)
     }
 
     /// `{accounts_base}{path}`.
