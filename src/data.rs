@@ -1,19 +1,18 @@
-//! The app's Spotify reads and writes. Requests are built and answers parsed by core; opening a playlist and saving
-//! it are core's machines ([`setlist_core::load`], [`setlist_core::save`]), which this module only carries out.
+//! The app's Spotify reads and writes. Requests are built and answers parsed by core; listing the playlists, opening
+//! one and saving it are core's machines ([`setlist_core::sync::library`], [`setlist_core::sync::load`],
+//! [`setlist_core::sync::save`]), which this module only carries out.
 
-use std::collections::BTreeMap;
-
-use futures::stream::{self, FuturesUnordered, StreamExt};
+use futures::stream::{FuturesUnordered, StreamExt};
 use leptos::prelude::GetValue;
-use setlist_core::editor::Editor;
-use setlist_core::exchange::{Answer, Conversation, Next};
-use setlist_core::load::Load;
-use setlist_core::retry::RetryPolicy;
-use setlist_core::save::{Save, SaveEnd};
-use setlist_core::playlist::{
-    self, NewPlaylist, Page, Paging, PlaylistEntry, RequestError, SearchPage,
-};
-use setlist_core::{ApiError, ApiRequest, AppConfig, PlaylistId};
+use setlist_core::edit::editor::Editor;
+use setlist_core::sync::exchange::{Answer, Conversation, Next};
+use setlist_core::sync::library::MyPlaylists;
+use setlist_core::sync::load::Load;
+use setlist_core::sync::retry::RetryPolicy;
+use setlist_core::sync::save::{Save, SaveEnd};
+use setlist_core::spotify::{playlists, search};
+use setlist_core::{NewPlaylist, PlaylistEntry, RequestError, SearchPage};
+use setlist_core::{ApiRequest, PlaylistId};
 
 use crate::browser::{self, HttpResponse};
 use crate::net;
@@ -23,61 +22,6 @@ use crate::session::{self, AppError, Session};
 async fn call(session: Session, request: Result<ApiRequest, RequestError>) -> Result<HttpResponse, AppError> {
     let request = request.map_err(|e| AppError::Invalid(e.to_string()))?;
     session::api_call(session, &request).await
-}
-
-/// Loads every page of a list: the first tells the total, the rest come in parallel under core's page concurrency;
-/// `progress(done, total)` after each page.
-async fn load_all<T>(
-    session: Session,
-    build: impl Fn(&AppConfig, Page) -> ApiRequest + Clone,
-    parse: impl Fn(u16, &str) -> Result<Paging<T>, ApiError> + Copy,
-    progress: impl Fn(usize, usize) + Copy,
-) -> Result<Vec<T>, AppError> {
-    let first = first_page(session, build.clone(), parse).await?;
-    load_rest(session, first, build, parse, progress).await
-}
-
-/// The first page of a list, which tells its total.
-async fn first_page<T>(
-    session: Session,
-    build: impl Fn(&AppConfig, Page) -> ApiRequest,
-    parse: impl Fn(u16, &str) -> Result<Paging<T>, ApiError>,
-) -> Result<Paging<T>, AppError> {
-    let first = Page::first();
-    let resp = session::api_call(session, &build(&session.config.get_value(), first)).await?;
-    parse(resp.status, &resp.body).map_err(AppError::from)
-}
-
-/// Every page after `first`, in parallel; the items of all pages in order.
-async fn load_rest<T>(
-    session: Session,
-    first: Paging<T>,
-    build: impl Fn(&AppConfig, Page) -> ApiRequest + Clone,
-    parse: impl Fn(u16, &str) -> Result<Paging<T>, ApiError> + Copy,
-    progress: impl Fn(usize, usize) + Copy,
-) -> Result<Vec<T>, AppError> {
-    let total = first.total as usize;
-    let mut done = first.items.len();
-    progress(done, total);
-    let following = Page::first().following(first.total);
-    let mut pages = BTreeMap::new();
-    pages.insert(0u32, first.items);
-    let mut rest = stream::iter(following)
-        .map(|p| {
-            let build = build.clone();
-            async move {
-                let resp = session::api_call(session, &build(&session.config.get_value(), p)).await?;
-                parse(resp.status, &resp.body).map(|pg| (p.offset(), pg.items)).map_err(AppError::from)
-            }
-        })
-        .buffer_unordered(setlist_core::load::CONCURRENCY);
-    while let Some(result) = rest.next().await {
-        let (offset, items) = result?;
-        done += items.len();
-        progress(done.min(total), total);
-        pages.insert(offset, items);
-    }
-    Ok(pages.into_values().flatten().collect())
 }
 
 /// A playlist as the list page shows it.
@@ -90,8 +34,16 @@ pub(crate) struct PlaylistCard {
     pub(crate) image: Option<String>,
 }
 
-pub(crate) async fn load_playlists(session: Session, progress: impl Fn(usize, usize) + Copy) -> Result<Vec<PlaylistCard>, AppError> {
-    let lists = load_all(session, playlist::my_playlists_request, playlist::parse_my_playlists, progress).await?;
+/// The user's playlists, every page, with core's listing machine ([`setlist_core::sync::library`]). `progress` is a trait
+/// object for the same reason as [`load_playlist`]'s.
+pub(crate) async fn load_playlists(session: Session, progress: &dyn Fn(usize, usize)) -> Result<Vec<PlaylistCard>, AppError> {
+    let config = session.config.get_value();
+    let machine = MyPlaylists::new(&config, RetryPolicy::default(), true, seed(), net::now());
+    let lists = carry_out(session, machine, |m: &MyPlaylists| {
+        let (done, total) = m.progress();
+        progress(done, total);
+    })
+    .await??;
     Ok(lists
         .into_iter()
         .map(|p| PlaylistCard {
@@ -108,16 +60,21 @@ pub(crate) async fn load_playlists(session: Session, progress: impl Fn(usize, us
         .collect())
 }
 
+/// A playlist id from outside the app (the address bar, a form), or the sentence that says why it is not one.
+pub(crate) fn playlist_id(text: &str) -> Result<PlaylistId, AppError> {
+    PlaylistId::parse(text).map_err(|e| AppError::Invalid(format!("This is not a playlist address: {e}")))
+}
+
 /// Creates a private playlist and returns its id.
 pub(crate) async fn create_playlist(session: Session, name: &str) -> Result<PlaylistId, AppError> {
     let new = NewPlaylist { name: name.to_owned(), description: String::new(), public: false, collaborative: false };
-    let resp = call(session, playlist::create_playlist_request(&session.config.get_value(), &new)).await?;
-    let created = playlist::parse_playlist(resp.status, &resp.body).map_err(AppError::from)?;
+    let resp = call(session, playlists::create_playlist_request(&session.config.get_value(), &new)).await?;
+    let created = playlists::parse_playlist(resp.status, &resp.body).map_err(AppError::from)?;
     Ok(created.summary.id)
 }
 
 /// A playlist loaded in full, as it was on Spotify at `snapshot`: core's.
-pub(crate) use setlist_core::load::Loaded;
+pub(crate) use setlist_core::sync::load::Loaded;
 
 /// Carries a core conversation out: sends what it hands out (several at once), authorized by the session on each
 /// attempt, tells it every answer, and sleeps when it says wait. The tab's one rate-limit gate ([`crate::net`]) is
@@ -172,13 +129,12 @@ fn seed() -> u64 {
     (u64::from(browser::random_u32()) << 32) | u64::from(browser::random_u32())
 }
 
-/// Loads metadata and every item with core's load machine ([`setlist_core::load`]): paging, the read-only rule,
+/// Loads metadata and every item with core's load machine ([`setlist_core::sync::load`]): paging, the read-only rule,
 /// the snapshot re-check. `progress` is a trait object: the page, the merge tool and a new playlist's fill call
 /// this, and a generic parameter compiled the whole load once per caller's closure type (issue 15).
-pub(crate) async fn load_playlist(session: Session, id: &str, progress: &dyn Fn(usize, usize)) -> Result<Loaded, AppError> {
-    let id = PlaylistId::parse(id).map_err(|e| AppError::Invalid(format!("This is not a playlist address: {e}")))?;
+pub(crate) async fn load_playlist(session: Session, id: &PlaylistId, progress: &dyn Fn(usize, usize)) -> Result<Loaded, AppError> {
     let config = session.config.get_value();
-    let machine = Load::new(&config, id, None, RetryPolicy::default(), true, seed(), net::now());
+    let machine = Load::new(&config, id.clone(), None, RetryPolicy::default(), true, seed(), net::now());
     let loaded = carry_out(session, machine, |m: &Load| {
         let (done, total) = m.progress();
         progress(done.min(total), total);
@@ -224,7 +180,7 @@ impl SaveOutcome {
     }
 }
 
-/// Saves the editor's changes with core's save machine ([`setlist_core::save`]): snapshot check, the planner's
+/// Saves the editor's changes with core's save machine ([`setlist_core::sync::save`]): snapshot check, the planner's
 /// calls under the retry policy, re-read and re-plan after a lost answer, read-back verification and repair.
 pub(crate) async fn save(session: Session, loaded: &Loaded, editor: &Editor, progress: impl Fn(SaveProgress) + Copy) -> Result<SaveOutcome, SaveError> {
     let config = session.config.get_value();
@@ -255,8 +211,8 @@ pub(crate) struct SearchHit {
 pub(crate) async fn search(session: Session, text: &str) -> Result<Vec<SearchHit>, AppError> {
     let text = text.to_owned();
     let page = SearchPage::new(10, 0).map_err(|e| AppError::Invalid(e.to_string()))?;
-    let resp = call(session, playlist::search_tracks_request(&session.config.get_value(), &text, page)).await?;
-    let tracks = playlist::parse_search_tracks(resp.status, &resp.body).map_err(AppError::from)?;
+    let resp = call(session, search::search_tracks_request(&session.config.get_value(), &text, page)).await?;
+    let tracks = search::parse_search_tracks(resp.status, &resp.body).map_err(AppError::from)?;
     Ok(tracks.items.into_iter().map(|t| SearchHit { entry: t.into() }).collect())
 }
 

@@ -1,4 +1,4 @@
-//! Every Web API request goes through core's one retry policy ([`setlist_core::retry`]) here: `Retry-After` is
+//! Every Web API request goes through core's one retry policy ([`setlist_core::sync::retry`]) here: `Retry-After` is
 //! honoured (beyond the cap the user is told when work can resume), an opaque network failure on the API host is
 //! treated as a possible hidden `429` and backed off with jitter, `5xx` and network failures are retried only for
 //! requests that are safe to repeat, and every request of the tab waits behind one shared [`Gate`], so parallel
@@ -7,8 +7,8 @@
 use std::cell::{Cell, RefCell};
 
 use leptos::prelude::*;
-use setlist_core::exchange::Hold;
-use setlist_core::retry::{decide, Decision, Gate, Outcome, RetryPolicy, Safety};
+use setlist_core::sync::exchange::Hold;
+use setlist_core::sync::retry::{decide, Decision, Gate, Outcome, RetryPolicy, Safety};
 
 use crate::browser;
 

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use setlist_core::load::Failure;
+use setlist_core::sync::load::Failure;
 use setlist_core::{
     after_lock, authorize_url, code_exchange_request, parse_callback, parse_token_response, refresh_request,
     rescue_after_invalid_grant, AccessToken, AfterLock, ApiError, ApiRequest, AppConfig, PendingSignIn, TabMessage, TokenChange, TokenError,
@@ -364,7 +364,7 @@ async fn refresh(session: Session, tokens: TokenSet) -> Result<AccessToken, AppE
             }
             Err(expire(session, "Spotify no longer accepts this sign-in."))
         }
-        Err(TokenError::Http { status }) if status >= 500 => Err(AppError::Network(config.accounts_base)),
+        Err(TokenError::Http { status }) if status >= 500 => Err(AppError::Network(config.accounts_base().to_owned())),
         Err(e) => Err(AppError::SignIn(e.to_string())),
     }
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
-use setlist_core::{classify, me_request, parse_me, push_request, Outbox, PushOutcome, SyncStatus, TokenPush};
+use setlist_core::{classify, me_request, parse_me, push_request, Outbox, PushOutcome, PushUrl, SyncStatus, TokenPush};
 
 use crate::browser::{self, Area};
 use crate::session::{self, Auth, Session};
@@ -138,7 +138,7 @@ async fn send_due(session: Session, sync: TokenSync, running: Rc<Cell<u32>>, new
         outbox.enqueue(push, browser::now_secs());
         save(&outbox);
     }
-    let push_url = session.config.with_value(|c| c.push_url.clone());
+    let push_url = session.config.with_value(|c| c.push_url().clone());
     loop {
         // Re-read under the lock: another tab may have sent it, or a sign-out cleared it.
         let mut outbox = load();
@@ -179,7 +179,7 @@ async fn send_due(session: Session, sync: TokenSync, running: Rc<Cell<u32>>, new
     running.set(running.get() - 1);
 }
 
-async fn attempt(push_url: &str, push: &TokenPush, timeout_ms: u32) -> PushOutcome {
+async fn attempt(push_url: &PushUrl, push: &TokenPush, timeout_ms: u32) -> PushOutcome {
     match browser::send_with_timeout(push_request(push_url, push), timeout_ms).await {
         Ok(resp) => classify(Some(resp.status), &resp.body, resp.retry_after),
         Err(_) => classify(None, "", None),
@@ -192,7 +192,7 @@ async fn attempt(push_url: &str, push: &TokenPush, timeout_ms: u32) -> PushOutco
 /// a signed-out browser), and the server keeps the chain it had.
 pub(crate) fn sign_out(session: Session) {
     spawn_local(async move {
-        let push_url = session.config.with_value(|c| c.push_url.clone());
+        let push_url = session.config.with_value(|c| c.push_url().clone());
         {
             let _lock = browser::acquire_lock(PUSH_LOCK).await;
             let outbox = load();

@@ -10,7 +10,7 @@ use setlist_core::curate::{
     self, export_csv, export_json, find_duplicates, parse_backup, sorted_order, reversed_order, DuplicateGroup,
     DuplicateOptions, Keep, Match, SortKey, Unavailable, MAX_BACKUP_BYTES,
 };
-use setlist_core::editor::Editor;
+use setlist_core::edit::editor::Editor;
 use setlist_core::{replace_cost, PlaylistEntry};
 
 use crate::data::{self, Loaded, PlaylistCard};
@@ -96,7 +96,7 @@ fn button(class: &'static str, testid: &'static str, disabled: Signal<bool>, lab
 pub fn Tools(
     editor: RwSignal<Option<Editor>>,
     selected: RwSignal<HashSet<u64>>,
-    loaded: RwSignal<Option<Loaded>>,
+    loaded: ReadSignal<Option<Loaded>>,
     read_only: Memo<Option<String>>,
     notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -302,7 +302,7 @@ fn file_stem(name: &str) -> String {
 #[component]
 fn BackupTool(
     editor: RwSignal<Option<Editor>>,
-    loaded: RwSignal<Option<Loaded>>,
+    loaded: ReadSignal<Option<Loaded>>,
     read_only: Memo<Option<String>>,
     notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -379,7 +379,7 @@ fn BackupTool(
 fn MergeTool(
     editor: RwSignal<Option<Editor>>,
     selected: RwSignal<HashSet<u64>>,
-    loaded: RwSignal<Option<Loaded>>,
+    loaded: ReadSignal<Option<Loaded>>,
     read_only: Memo<Option<String>>,
     notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -391,7 +391,7 @@ fn MergeTool(
     let busy = RwSignal::new(false);
     let new_name = RwSignal::new(String::new());
     spawn_local(async move {
-        let got = data::load_playlists(session, |_, _| ()).await.map_err(|e| e.to_string());
+        let got = data::load_playlists(session, &|_, _| ()).await.map_err(|e| e.to_string());
         lists.set(Some(got));
     });
     let current = move || loaded.with_untracked(|l| l.as_ref().map(|l| l.id.as_str().to_owned())).unwrap_or_default();
@@ -405,7 +405,10 @@ fn MergeTool(
             l.as_ref().and_then(|l| l.as_ref().ok()).and_then(|l| l.iter().find(|c| c.id.as_str() == id).map(|c| c.name.clone()))
         });
         spawn_local(async move {
-            let got = data::load_playlist(session, &id, &|_, _| ()).await;
+            let got = match data::playlist_id(&id) {
+                Ok(id) => data::load_playlist(session, &id, &|_, _| ()).await,
+                Err(e) => Err(e),
+            };
             incoming.set(Some(got.map(|l| (name.unwrap_or(l.meta.name), l.entries)).map_err(|e| e.to_string())));
             busy.set(false);
         });
@@ -437,7 +440,7 @@ fn MergeTool(
             let result = async {
                 let id = data::create_playlist(session, &name).await.map_err(|e| e.to_string())?;
                 // Loaded as any playlist is, so the save that fills it checks the version it starts from.
-                let empty = data::load_playlist(session, id.as_str(), &|_, _| ()).await.map_err(|e| e.to_string())?;
+                let empty = data::load_playlist(session, &id, &|_, _| ()).await.map_err(|e| e.to_string())?;
                 let mut draft = Editor::new(empty.entries.clone(), empty.meta.clone());
                 let added = draft.insert_at(0, entries).len();
                 match data::save(session, &empty, &draft, |_| ()).await {

@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
-use setlist_core::editor::{Editor, Meta};
+use setlist_core::edit::editor::{Editor, Meta};
 
 use crate::components::error::ErrorPanel;
 use crate::components::tools::Tools;
@@ -53,9 +53,20 @@ pub fn PlaylistPage() -> impl IntoView {
     // Which panel is open besides the list: on a phone the list comes first and each panel is one tap away; on a
     // wide screen the details and add panels are always shown and only the tools open and close.
     let panel = RwSignal::new(None::<Panel>);
+    // Spotify's copy and the local edit of it change together, only here: after a load and after a save.
+    let open = move |l: Loaded, ed: Editor| {
+        editor.set(Some(ed));
+        loaded.set(Some(l));
+        selected.set(HashSet::new());
+        phase.set(Phase::Ready);
+    };
 
     let load = move |keep_edits: bool| {
-        let id = id();
+        // The address is parsed once, here; everything after it has a typed id.
+        let id = match data::playlist_id(&id()) {
+            Ok(id) => id,
+            Err(e) => return phase.set(Phase::Failed(e.to_string())),
+        };
         let previous = if keep_edits { editor.get_untracked() } else { None };
         phase.set(Phase::Loading { done: 0, total: 0 });
         spawn_local(async move {
@@ -67,10 +78,7 @@ pub fn PlaylistPage() -> impl IntoView {
                         let kept = ed.reapply(&prev);
                         notice.set(Some(format!("Reloaded Spotify's copy and re-applied {kept} of your changes. Check them, then save.")));
                     }
-                    editor.set(Some(ed));
-                    loaded.set(Some(l));
-                    selected.set(HashSet::new());
-                    phase.set(Phase::Ready);
+                    open(l, ed);
                 }
                 Err(e) => phase.set(Phase::Failed(e.to_string())),
             }
@@ -97,8 +105,7 @@ pub fn PlaylistPage() -> impl IntoView {
                     } else {
                         ed
                     };
-                    editor.set(Some(fresh));
-                    loaded.set(Some(outcome.loaded));
+                    open(outcome.loaded, fresh);
                 }
                 Err(data::SaveError::Conflict) => phase.set(Phase::Conflict),
                 Err(data::SaveError::Failed(e)) => notice.set(Some(format!("Save failed: {e}. Your edits are kept; try again."))),
@@ -152,7 +159,7 @@ pub fn PlaylistPage() -> impl IntoView {
                     <AddPanel editor=editor/>
                 </Show>
                 <Show when=move || panel.get() == Some(Panel::Tools)>
-                    <Tools editor=editor selected=selected loaded=loaded read_only=read_only notice=notice/>
+                    <Tools editor=editor selected=selected loaded=loaded.read_only() read_only=read_only notice=notice/>
                 </Show>
                 <TrackList editor=editor selected=selected read_only=read_only filter=filter.read_only()/>
             </Show>

@@ -14,7 +14,7 @@ pub fn Playlists() -> impl IntoView {
     let progress = RwSignal::new((0usize, 0usize));
     let lists = LocalResource::new(move || {
         reload.track();
-        async move { data::load_playlists(session, move |done, total| progress.set((done, total))).await }
+        async move { data::load_playlists(session, &move |done, total| progress.set((done, total))).await }
     });
     let creating = RwSignal::new(false);
     let create_error = RwSignal::new(None::<String>);

@@ -173,3 +173,14 @@ test('a playlist changed elsewhere is not overwritten: the page says so and re-a
   stored = await storedItems(request, token, id);
   expect(stored.map((s) => s.uri)).toEqual([uris[1], uris[2], uris[5]]);
 });
+
+test('an address that names no playlist says so and sends nothing to Spotify', async ({ page }) => {
+  await signIn(page);
+  await expect(page.getByTestId('playlists-page')).toBeVisible();
+  const sent: string[] = [];
+  page.on('request', (r) => { if (r.url().includes('/v1/playlists/')) sent.push(r.url()); });
+  await page.goto('/playlist/not%20a%20playlist!');
+  await expect(page.getByText('Could not open this playlist')).toBeVisible();
+  await expect(page.getByText('This is not a playlist address')).toBeVisible();
+  expect(sent).toEqual([]);
+});

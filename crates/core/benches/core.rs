@@ -1,8 +1,10 @@
 //! Criterion micro-benchmarks of core's pure parts, each beside a baseline measured in the same run:
+//!
 //! - the planner on the editor issue's edits of a 10,000-track playlist, beside the naive replace-all plan (one
 //!   PUT of 100, then POSTs of 100) built from the same target;
 //! - the parsers (callback query, token response, a 50-item page of playlist items), beside parsing the same text
 //!   into an untyped `serde_json::Value` (or splitting the query), the least any parser must do.
+//!
 //! `cargo xtask bench` runs this and reports `target/criterion/*/new/estimates.json`.
 
 use std::hint::black_box;

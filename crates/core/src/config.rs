@@ -1,27 +1,31 @@
 //! The runtime `config.json` served next to `index.html`: one build serves every environment.
+//!
+//! The file is read into [`RawConfig`] (plain strings, the file's exact shape) and checked once into an
+//! [`AppConfig`], which cannot be built any other way: the request builders take an `AppConfig`, so they never
+//! meet a base URL they cannot turn into a request.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::Uri;
 use serde::{Deserialize, Serialize};
 
 use crate::CoreError;
 
-/// Where the app signs in, which API it calls and where it pushes tokens.
-///
-/// Build it with [`AppConfig::from_json`] (or check a hand-built one with [`AppConfig::validate`]): the
-/// request builders in [`crate::oauth`] and [`crate::api`] rely on the validated shape.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+/// `config.json` as written, unchecked: what to deserialize, or to fill in by hand, before
+/// [`AppConfig::new`] checks it.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct AppConfig {
+pub struct RawConfig {
     /// The Spotify app's client id (public; PKCE needs no client secret).
     pub client_id: String,
     /// Sent verbatim: Spotify compares redirect URIs exactly, so this is never normalized.
     /// Plain `http` is only allowed for loopback IP literals, as Spotify requires
     /// (<https://developer.spotify.com/documentation/web-api/concepts/redirect_uri>).
     pub redirect_uri: String,
-    /// e.g. `https://accounts.spotify.com`, stored without a trailing slash.
+    /// e.g. `https://accounts.spotify.com`; a trailing slash is dropped.
     pub accounts_base: String,
-    /// e.g. `https://api.spotify.com/v1`, stored without a trailing slash.
+    /// e.g. `https://api.spotify.com/v1`; a trailing slash is dropped.
     pub api_base: String,
     /// The token-push endpoint: an absolute http(s) URL or a same-origin path such as `/api/tokens`.
     pub push_url: String,
@@ -35,79 +39,222 @@ pub struct AppConfig {
     pub stored_accounts: Vec<String>,
 }
 
+/// Where the app signs in, which API it calls and where it pushes tokens: a [`RawConfig`] that passed every
+/// check. The only ways to get one are [`AppConfig::from_json`], [`AppConfig::new`] and deserializing (which
+/// runs the same checks), so every request builder can rely on it. Serializes to the `config.json` shape.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(try_from = "RawConfig", into = "RawConfig")]
+pub struct AppConfig {
+    client_id: String,
+    redirect_uri: String,
+    accounts_base: BaseUrl,
+    api_base: BaseUrl,
+    push_url: PushUrl,
+    scopes: Vec<String>,
+    stored_accounts: Vec<String>,
+}
+
 impl AppConfig {
-    /// Parses and validates `config.json`. Unknown fields are rejected so a typo cannot silently fall back
+    /// Parses and checks `config.json`. Unknown fields are rejected so a typo cannot silently fall back
     /// to a default. Base URLs lose any trailing slash. Errors name the offending field.
     pub fn from_json(s: &str) -> Result<Self, CoreError> {
-        let config: Self = serde_json::from_str(s).map_err(|e| CoreError::Config(e.to_string()))?;
-        config.validated()
+        let raw: RawConfig = serde_json::from_str(s).map_err(|e| CoreError::Config(e.to_string()))?;
+        Self::new(raw)
     }
 
-    /// Checks a config built by other means and normalizes its base URLs, as [`AppConfig::from_json`] does.
-    pub fn validated(mut self) -> Result<Self, CoreError> {
-        self.accounts_base = base_url("accounts_base", &self.accounts_base)?;
-        self.api_base = base_url("api_base", &self.api_base)?;
-        self.validate()?;
-        Ok(self)
-    }
-
-    /// Checks every field without changing anything; a base URL with a trailing slash is an error here.
-    pub fn validate(&self) -> Result<(), CoreError> {
-        if self.client_id.trim().is_empty() {
+    /// Checks every field of `raw`; base URLs lose any trailing slash. Errors name the offending field.
+    pub fn new(raw: RawConfig) -> Result<Self, CoreError> {
+        let RawConfig { client_id, redirect_uri, accounts_base, api_base, push_url, scopes, stored_accounts } = raw;
+        if client_id.trim().is_empty() {
             return Err(field_error("client_id", "must not be empty"));
         }
-        if !self.client_id.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(field_error(
-                "client_id",
-                "must be printable ASCII without spaces",
-            ));
+        if !client_id.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(field_error("client_id", "must be printable ASCII without spaces"));
         }
-        validate_redirect_uri(&self.redirect_uri)?;
-        for (field, value) in [
-            ("accounts_base", &self.accounts_base),
-            ("api_base", &self.api_base),
-        ] {
-            if base_url(field, value)? != *value {
-                return Err(field_error(field, "must not end with a slash"));
-            }
-        }
-        validate_push_url(&self.push_url)?;
-        for (i, scope) in self.scopes.iter().enumerate() {
-            if scope.is_empty()
-                || !scope
-                    .bytes()
-                    .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
-            {
+        validate_redirect_uri(&redirect_uri)?;
+        let accounts_base = BaseUrl::parse("accounts_base", &accounts_base)?;
+        let api_base = BaseUrl::parse("api_base", &api_base)?;
+        let push_url = PushUrl::parse(&push_url)?;
+        for (i, scope) in scopes.iter().enumerate() {
+            if scope.is_empty() || !scope.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\') {
                 return Err(field_error(
                     "scopes",
-                    &format!(
-                        "entry {i} must be a non-empty scope name without spaces, got {scope:?}"
-                    ),
+                    &format!("entry {i} must be a non-empty scope name without spaces, got {scope:?}"),
                 ));
             }
         }
-        for (i, hash) in self.stored_accounts.iter().enumerate() {
-            if !crate::secret::is_sha256_hex(hash) {
+        for (i, hash) in stored_accounts.iter().enumerate() {
+            if !crate::auth::secret::is_sha256_hex(hash) {
                 return Err(field_error(
                     "stored_accounts",
                     &format!("entry {i} must be the SHA-256 of a Spotify user id as 64 lowercase hex digits"),
                 ));
             }
         }
-        Ok(())
+        Ok(Self { client_id, redirect_uri, accounts_base, api_base, push_url, scopes, stored_accounts })
+    }
+
+    /// The Spotify app's client id: printable ASCII, no spaces.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The redirect URI exactly as configured (Spotify compares it byte for byte).
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// The accounts service, e.g. `https://accounts.spotify.com`, without a trailing slash.
+    pub fn accounts_base(&self) -> &str {
+        self.accounts_base.as_str()
+    }
+
+    /// The Web API, e.g. `https://api.spotify.com/v1`, without a trailing slash.
+    pub fn api_base(&self) -> &str {
+        self.api_base.as_str()
+    }
+
+    /// Where tokens are pushed.
+    pub fn push_url(&self) -> &PushUrl {
+        &self.push_url
+    }
+
+    /// The scopes to request; each a non-empty name without spaces.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
     }
 
     /// Whether this site stores the credentials of Spotify user `user_id` (its `/v1/me` id).
     pub fn stores_account(&self, user_id: &str) -> bool {
         let hash = stored_account_hash(user_id);
-        self.stored_accounts.iter().any(|listed| *listed == hash)
+        self.stored_accounts.contains(&hash)
+    }
+
+    /// `{accounts_base}{path}`.
+    pub(crate) fn accounts_uri(&self, path: &str) -> Uri {
+        self.accounts_base.join(path)
+    }
+
+    /// `{api_base}{path}`.
+    pub(crate) fn api_uri(&self, path: &str) -> Uri {
+        self.api_base.join(path)
+    }
+}
+
+impl TryFrom<RawConfig> for AppConfig {
+    type Error = CoreError;
+
+    fn try_from(raw: RawConfig) -> Result<Self, CoreError> {
+        Self::new(raw)
+    }
+}
+
+impl From<AppConfig> for RawConfig {
+    fn from(config: AppConfig) -> Self {
+        Self {
+            client_id: config.client_id,
+            redirect_uri: config.redirect_uri,
+            accounts_base: config.accounts_base.text,
+            api_base: config.api_base.text,
+            push_url: config.push_url.text,
+            scopes: config.scopes,
+            stored_accounts: config.stored_accounts,
+        }
     }
 }
 
 /// How `config.json` lists a stored account: lowercase hex SHA-256 of the Spotify user id, exactly as `/v1/me`
 /// answers it. `cargo xtask dist` and the stack compute it from the same allow-list the sink enforces.
 pub fn stored_account_hash(user_id: &str) -> String {
-    crate::secret::sha256_hex(user_id.as_bytes())
+    crate::auth::secret::sha256_hex(user_id.as_bytes())
+}
+
+/// A checked absolute http(s) base URL without a trailing slash, kept as text and as the [`Uri`] parts that
+/// every request URL under it shares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct BaseUrl {
+    text: String,
+    scheme: Scheme,
+    authority: Authority,
+    /// The base's path without a trailing slash (empty for a bare origin).
+    path: String,
+}
+
+impl BaseUrl {
+    fn parse(field: &str, value: &str) -> Result<Self, CoreError> {
+        let text = base_url(field, value)?;
+        // `base_url` has checked that the base with a path appended is a `Uri`, so this is the same parse.
+        let parts = Uri::try_from(format!("{text}/"))
+            .map_err(|_| field_error(field, "contains characters that must be percent-encoded"))?
+            .into_parts();
+        let (Some(scheme), Some(authority), Some(path)) = (parts.scheme, parts.authority, parts.path_and_query)
+        else {
+            return Err(field_error(field, &format!("must be an absolute http:// or https:// URL, got {value:?}")));
+        };
+        let path = path.path().trim_end_matches('/').to_owned();
+        Ok(Self { text, scheme, authority, path })
+    }
+
+    fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// `{base}{path}`. The base's scheme and authority are already parsed; the path is the base's (checked) and
+    /// `path` with every byte that a URI path or query cannot hold percent-encoded, so the result is always a URI.
+    fn join(&self, path: &str) -> Uri {
+        let mut joined = String::with_capacity(self.path.len() + path.len());
+        joined.push_str(&self.path);
+        for c in path.chars() {
+            if c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/?%".contains(c) {
+                joined.push(c);
+            } else {
+                let mut bytes = [0; 4];
+                for b in c.encode_utf8(&mut bytes).bytes() {
+                    joined.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+        if !joined.starts_with('/') {
+            joined.insert(0, '/');
+        }
+        // Only unreserved, sub-delimiter, `:@/?%` and percent-encoded bytes are left, all of which a path and query
+        // may hold, and a scheme, an authority and a path make a complete absolute URI: neither step can fail (the
+        // tests check it on arbitrary paths). Should one ever, the answer is a harmless wrong URL, not a panic.
+        let path_and_query = PathAndQuery::try_from(joined).unwrap_or_else(|_| PathAndQuery::from_static("/"));
+        Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query(path_and_query)
+            .build()
+            .unwrap_or_default()
+    }
+}
+
+/// Where tokens are pushed: a checked same-origin path such as `/api/tokens` or an absolute http(s) URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushUrl {
+    text: String,
+    uri: Uri,
+}
+
+impl PushUrl {
+    /// Checks `value` as `config.json`'s `push_url`.
+    pub fn parse(value: &str) -> Result<Self, CoreError> {
+        validate_push_url(value)?;
+        let uri = Uri::try_from(value)
+            .map_err(|_| field_error("push_url", &format!("is not a valid URI, got {value:?}")))?;
+        Ok(Self { text: value.to_owned(), uri })
+    }
+
+    /// The URL as configured.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The URL as a [`Uri`].
+    pub fn uri(&self) -> &Uri {
+        &self.uri
+    }
 }
 
 fn field_error(field: &str, problem: &str) -> CoreError {
@@ -368,28 +515,38 @@ mod tests {
     #[test]
     fn accepts_the_example() {
         let config = AppConfig::from_json(&json(&[])).expect("valid");
-        assert_eq!(
-            config,
-            AppConfig {
-                client_id: "abc123".into(),
-                redirect_uri: "http://127.0.0.1:8080/callback".into(),
-                accounts_base: "https://accounts.spotify.com".into(),
-                api_base: "https://api.spotify.com/v1".into(),
-                push_url: "/api/tokens".into(),
-                scopes: vec![
-                    "playlist-read-private".into(),
-                    "playlist-modify-private".into()
-                ],
-                stored_accounts: Vec::new(),
-            }
-        );
-        assert!(config.validate().is_ok());
+        let raw = RawConfig {
+            client_id: "abc123".into(),
+            redirect_uri: "http://127.0.0.1:8080/callback".into(),
+            accounts_base: "https://accounts.spotify.com".into(),
+            api_base: "https://api.spotify.com/v1".into(),
+            push_url: "/api/tokens".into(),
+            scopes: vec!["playlist-read-private".into(), "playlist-modify-private".into()],
+            stored_accounts: Vec::new(),
+        };
+        assert_eq!(RawConfig::from(config.clone()), raw);
+        assert_eq!(AppConfig::new(raw).expect("valid"), config);
+        assert_eq!(config.client_id(), "abc123");
+        assert_eq!(config.scopes().len(), 2);
+        assert_eq!(config.push_url().as_str(), "/api/tokens");
+    }
+
+    #[test]
+    fn serde_keeps_the_file_shape_and_checks_it() {
+        let config = AppConfig::from_json(&json(&[])).expect("valid");
+        let written = serde_json::to_value(&config).expect("serializes");
+        assert_eq!(written, serde_json::from_str::<serde_json::Value>(&json(&[])).expect("json"));
+        let read: AppConfig = serde_json::from_value(written).expect("deserializes");
+        assert_eq!(read, config);
+        let refused = serde_json::from_str::<AppConfig>(&json(&[("api_base", "nope".into())]));
+        let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("`api_base` must be an absolute"), "{message}");
     }
 
     #[test]
     fn stored_accounts_are_hashes_and_decide_who_is_pushed() {
         let alice = stored_account_hash("alice.setlist");
-        assert_eq!(alice, crate::secret::sha256_hex(b"alice.setlist"));
+        assert_eq!(alice, crate::auth::secret::sha256_hex(b"alice.setlist"));
         let config = AppConfig::from_json(&json(&[("stored_accounts", serde_json::json!([alice]))])).expect("valid");
         assert!(config.stores_account("alice.setlist"));
         assert!(!config.stores_account("chen.setlist"));
@@ -410,10 +567,12 @@ mod tests {
             ("redirect_uri", "https://setlist.example/".into()),
         ]))
         .expect("valid");
-        assert_eq!(config.accounts_base, "http://127.0.0.1:9000");
-        assert_eq!(config.api_base, "http://localhost:9000/v1");
+        assert_eq!(config.accounts_base(), "http://127.0.0.1:9000");
+        assert_eq!(config.api_base(), "http://localhost:9000/v1");
+        assert_eq!(config.api_uri("/me"), "http://localhost:9000/v1/me");
+        assert_eq!(config.accounts_uri("/api/token"), "http://127.0.0.1:9000/api/token");
         assert_eq!(
-            config.redirect_uri, "https://setlist.example/",
+            config.redirect_uri(), "https://setlist.example/",
             "redirect_uri is matched exactly, never normalized"
         );
     }
@@ -693,19 +852,31 @@ mod tests {
     }
 
     #[test]
-    fn validate_rejects_unnormalized_hand_built_config() {
-        let mut config = AppConfig::from_json(&json(&[])).expect("valid");
-        config.api_base.push('/');
-        let message = config
-            .validate()
+    fn a_hand_built_config_is_checked_and_normalized() {
+        let raw = RawConfig::from(AppConfig::from_json(&json(&[])).expect("valid"));
+        let config = AppConfig::new(RawConfig { api_base: "https://api.spotify.com/v1/".into(), ..raw.clone() })
+            .expect("normalizes");
+        assert_eq!(config.api_base(), "https://api.spotify.com/v1");
+        let message = AppConfig::new(RawConfig { accounts_base: "not a uri".into(), ..raw })
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(
-            message.contains("`api_base` must not end with a slash"),
-            "{message}"
-        );
-        let fixed = config.validated().expect("normalizes");
-        assert_eq!(fixed.api_base, "https://api.spotify.com/v1");
+        assert!(message.contains("`accounts_base` must be an absolute"), "{message}");
+    }
+
+    proptest! {
+        #[test]
+        fn any_path_joins_onto_a_base(path in "\\PC{0,24}", base in prop::sample::select(vec![
+            "https://api.spotify.com/v1", "http://127.0.0.1:9000", "http://[::1]:8090/v1/", "https://example.com:443/a%20b",
+        ])) {
+            let config = AppConfig::new(RawConfig { api_base: base.into(), ..RawConfig::from(AppConfig::from_json(&json(&[])).expect("valid")) })
+                .expect("valid");
+            let uri = config.api_uri(&format!("/{path}"));
+            let text = uri.to_string();
+            // Never the fallback: the base and the whole path are there, with only what a URI cannot hold encoded.
+            prop_assert!(text.starts_with(config.api_base()), "{} from {:?}", text, path);
+            prop_assert!(text.len() > config.api_base().len() + path.len(), "{} from {:?}", text, path);
+            prop_assert!(!text.contains([' ', '#', '"', '<', '>']), "{}", text);
+        }
     }
 }

@@ -7,11 +7,11 @@ use std::collections::VecDeque;
 use http::Method;
 use serde_json::{json, Value};
 
-use crate::exchange::{Answer, Conversation, Next};
+use crate::sync::exchange::{Answer, Conversation, Next};
 use crate::ids::TrackUri;
-use crate::model::{apply, Op};
-use crate::request::ApiRequest;
-use crate::retry::RetryPolicy;
+use crate::edit::model::{apply, Op};
+use crate::spotify::request::ApiRequest;
+use crate::sync::retry::RetryPolicy;
 use crate::AppConfig;
 
 pub(crate) const PLAYLIST: &str = "3cEYpjA9oz9GiPac4AsH4n";
@@ -41,6 +41,7 @@ pub(crate) fn tracks(range: std::ops::Range<usize>) -> Vec<TrackUri> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Route {
     Me,
+    MyPlaylists,
     Details,
     Items,
     Add,
@@ -79,6 +80,11 @@ pub(crate) struct Fake {
     pub(crate) faults: VecDeque<(Route, Fault)>,
     /// Someone else's edits: after the n-th request is served, the list becomes this.
     pub(crate) edits: VecDeque<(usize, Vec<TrackUri>)>,
+    /// How many playlists the user's library lists (`GET /me/playlists`, newest first: `List {library - 1}` to
+    /// `List 0`), and how it changes: after the n-th
+    /// request is served, it lists this many.
+    pub(crate) library: usize,
+    pub(crate) library_edits: VecDeque<(usize, usize)>,
     /// (time, route, status or 0 for no answer) of every request.
     pub(crate) log: Vec<(u64, Route, u16)>,
 }
@@ -95,8 +101,15 @@ impl Fake {
             snapshot: 1,
             faults: VecDeque::new(),
             edits: VecDeque::new(),
+            library: 0,
+            library_edits: VecDeque::new(),
             log: Vec::new(),
         }
+    }
+
+    pub(crate) fn library(mut self, playlists: usize) -> Self {
+        self.library = playlists;
+        self
     }
 
     pub(crate) fn fault(mut self, route: Route, fault: Fault) -> Self {
@@ -110,7 +123,7 @@ impl Fake {
     }
 
     pub(crate) fn writes(&self) -> usize {
-        self.log.iter().filter(|(_, r, _)| !matches!(r, Route::Me | Route::Details | Route::Items)).count()
+        self.log.iter().filter(|(_, r, _)| !matches!(r, Route::Me | Route::MyPlaylists | Route::Details | Route::Items)).count()
     }
 
     fn route(request: &ApiRequest) -> (Route, Option<Op>) {
@@ -122,6 +135,8 @@ impl Fake {
         let m = request.method();
         if path.ends_with("/me") {
             (Route::Me, None)
+        } else if path.ends_with("/me/playlists") {
+            (Route::MyPlaylists, None)
         } else if !path.ends_with("/items") {
             if *m == Method::GET { (Route::Details, None) } else { (Route::ChangeDetails, None) }
         } else if *m == Method::GET {
@@ -178,6 +193,13 @@ impl Fake {
         }
     }
 
+    /// A paged request's `limit` and `offset`.
+    fn page(request: &ApiRequest) -> (usize, usize) {
+        let q: Vec<(String, String)> = url::form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes()).into_owned().collect();
+        let get = |k: &str| q.iter().find(|(key, _)| key == k).and_then(|(_, v)| v.parse::<usize>().ok()).unwrap_or(0);
+        (get("limit"), get("offset"))
+    }
+
     /// Serves one request at `now`.
     pub(crate) fn serve(&mut self, request: &ApiRequest, now: u64) -> Answer {
         let (route, op) = Self::route(request);
@@ -201,10 +223,17 @@ impl Fake {
                 Route::Me => Self::ok(json!({"id": self.me, "display_name": "Ada"})),
                 Route::Details => Self::ok(self.playlist_json()),
                 Route::Items if self.owner != self.me && !self.collaborative => Self::error(403, None),
+                Route::MyPlaylists => {
+                    let (limit, offset) = Self::page(request);
+                    // Newest first, as Spotify lists them: a playlist created meanwhile shifts every later page.
+                    let items: Vec<Value> = (offset..self.library.min(offset + limit))
+                        .map(|at| self.library - 1 - at)
+                        .map(|n| json!({"id": format!("{n:0>22}"), "name": format!("List {n}"), "owner": {"id": self.me}, "items": {"total": 0}}))
+                        .collect();
+                    Self::ok(json!({"items": items, "total": self.library, "limit": limit, "offset": offset}))
+                }
                 Route::Items => {
-                    let q: Vec<(String, String)> = url::form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes()).into_owned().collect();
-                    let get = |k: &str| q.iter().find(|(key, _)| key == k).and_then(|(_, v)| v.parse::<usize>().ok()).unwrap_or(0);
-                    let (limit, offset) = (get("limit"), get("offset"));
+                    let (limit, offset) = Self::page(request);
                     let items: Vec<Value> = self.uris.iter().skip(offset).take(limit)
                         .map(|u| json!({"item": {"type": "track", "uri": u, "name": u.as_str()}})).collect();
                     Self::ok(json!({"items": items, "total": self.uris.len(), "limit": limit, "offset": offset}))
@@ -217,6 +246,12 @@ impl Fake {
             Answer::Unreachable => 0,
         };
         self.log.push((now, route, status));
+        if let Some(&(after, playlists)) = self.library_edits.front() {
+            if self.log.len() >= after {
+                self.library_edits.pop_front();
+                self.library = playlists;
+            }
+        }
         if let Some((after, _)) = self.edits.front() {
             if self.log.len() >= *after {
                 if let Some((_, uris)) = self.edits.pop_front() {

@@ -9,43 +9,37 @@
 //!
 //! # Where each idea lives
 //!
-//! | idea | files |
-//! | --- | --- |
-//! | configuration (`config.json`, validated once) | [`config`] |
-//! | sign-in: PKCE, authorize URL, callback, token requests and answers | [`pkce`], [`oauth`] |
-//! | tokens: secrets, the token set, refresh timing, the cross-tab lifecycle | [`secret`], [`token`], [`lifecycle`] |
-//! | the token push to the sink (wire type, outbox) | [`push`] |
-//! | typed ids: playlists, tracks, snapshots, users, links | [`ids`] |
-//! | Web API requests as values (method, URL, body, [`Safety`]) | [`request`], [`api`] (`/me`), [`playlist`] (playlists, items, search: builders and models) |
-//! | Web API errors | [`error`] |
-//! | retry policy, backoff, the rate-limit gate | [`retry`] |
-//! | the request queue under the machines (retries, concurrency) | [`exchange`] |
-//! | loading a playlist (paging, read-only rule, snapshot re-check) | [`load`] |
-//! | saving an edit (snapshot check, writes, re-read, verify, repair) | [`save`] |
-//! | Spotify's write semantics (the model every plan is checked against) | [`model`] (and `tests/semantics.json`, shared with the stand-in) |
-//! | the fewest calls from one list to another | [`planner`] |
-//! | the editor's local copy, undo and redo | [`editor`] |
+//! | folder | idea | files |
+//! | --- | --- | --- |
+//! | (top) | configuration (`config.json`, checked once into [`AppConfig`]) | [`config`] |
+//! | (top) | typed ids: playlists, tracks, snapshots, users, links | [`ids`] |
+//! | (top) | the token push to the sink (wire type, outbox) | [`push`] |
+//! | (top) | the curation tools (duplicates, sorting, backups) | [`curate`] |
+//! | [`auth`] | sign-in: PKCE, authorize URL, callback, token requests and answers | [`auth::pkce`], [`auth::oauth`] |
+//! | [`auth`] | tokens: secrets, the token set, refresh timing, the cross-tab lifecycle | [`auth::secret`], [`auth::token`], [`auth::lifecycle`] |
+//! | [`spotify`] | Web API requests as values (method, URL, body, [`Safety`]) and why one could not be built | [`spotify::request`] |
+//! | [`spotify`] | the Web API, one file per resource: builders and lenient models | [`spotify::me`] (`/me`), [`spotify::playlists`] (the list, create, details, version), [`spotify::items`] (read and write items, entries), [`spotify::search`], [`spotify::paging`] (pages asked for and answered) |
+//! | [`spotify`] | Web API errors | [`spotify::error`] |
+//! | [`edit`] | Spotify's write semantics (the model every plan is checked against) | [`edit::model`] (and `tests/semantics.json`, shared with the stand-in) |
+//! | [`edit`] | the fewest calls from one list to another | [`edit::planner`] |
+//! | [`edit`] | the editor's local copy, undo and redo | [`edit::editor`] |
+//! | [`sync`] | retry policy, backoff, the rate-limit gate | [`sync::retry`] |
+//! | [`sync`] | the request queue under the machines (retries, concurrency) | [`sync::exchange`] |
+//! | [`sync`] | loading a playlist (paging, read-only rule, snapshot re-check) | [`sync::load`] |
+//! | [`sync`] | listing the user's playlists (paging, a list that changes while read) | [`sync::library`] |
+//! | [`sync`] | saving an edit (snapshot check, writes, re-read, verify, repair) | [`sync::save`] |
+//!
+//! Most users name items from the crate root (`setlist_core::Editor`), which re-exports each module's public
+//! types and functions.
 
-pub mod api;
+pub mod auth;
 pub mod config;
 pub mod curate;
-pub mod editor;
-pub mod error;
-pub mod exchange;
+pub mod edit;
 pub mod ids;
-pub mod lifecycle;
-pub mod load;
-pub mod model;
-pub mod planner;
-pub mod playlist;
-pub mod oauth;
-pub mod pkce;
 pub mod push;
-pub mod request;
-pub mod retry;
-pub mod save;
-pub mod secret;
-pub mod token;
+pub mod spotify;
+pub mod sync;
 
 #[cfg(test)]
 mod fake;
@@ -67,36 +61,40 @@ fn sort_positions(order: &mut [usize], cmp: &dyn Fn(usize, usize) -> Ordering) {
     order.sort_by(|&a, &b| cmp(a, b));
 }
 
-pub use api::{me_request, parse_me, Image, Me};
-pub use config::{stored_account_hash, AppConfig};
-pub use error::{parse_api_error, ApiError, CoreError};
+pub use spotify::me::{me_request, parse_me, Image, Me};
+pub use config::{stored_account_hash, AppConfig, PushUrl, RawConfig};
+pub use spotify::error::{parse_api_error, ApiError, CoreError};
 pub use ids::{parse_uri_list, IdError, ItemKind, PlaylistId, SnapshotId, TrackUri, UserId};
-pub use model::{apply, apply_all, ModelError, Op, MAX_URIS_PER_CALL};
-pub use planner::{plan, replace_cost, replace_plan, PlanError};
-pub use editor::{Editor, Meta, Row, UNDO_DEPTH};
-pub use playlist::{
-    add_items_request, change_details_request, create_playlist_request, items_request,
-    my_playlists_request, op_request, parse_items, parse_my_playlists, parse_no_content,
-    parse_playlist, parse_search_tracks, parse_snapshot, playlist_request, remove_items_request,
-    reorder_items_request, replace_items_request, search_tracks_request, DetailsChange, NewPlaylist,
-    Owner, Page, Paging, Playlist, PlaylistEntry, PlaylistSummary, RequestError, SearchPage, Track,
-    ITEMS_FIELDS, PLAYLIST_FIELDS, SNAPSHOT_FIELDS,
+pub use edit::model::{apply, apply_all, ModelError, Op, MAX_URIS_PER_CALL};
+pub use edit::planner::{plan, replace_cost, replace_plan, PlanError};
+pub use edit::editor::{Editor, Meta, Row, UNDO_DEPTH};
+pub use spotify::items::{
+    add_items_request, items_request, op_request, parse_items, parse_snapshot, remove_items_request,
+    reorder_items_request, replace_items_request, PlaylistEntry, ITEMS_FIELDS,
 };
-pub use oauth::{
+pub use spotify::paging::{Page, Paging};
+pub use spotify::playlists::{
+    change_details_request, create_playlist_request, my_playlists_request, parse_my_playlists, parse_no_content,
+    parse_playlist, playlist_request, DetailsChange, NewPlaylist, Owner, Playlist, PlaylistSummary, PLAYLIST_FIELDS,
+    SNAPSHOT_FIELDS,
+};
+pub use spotify::request::RequestError;
+pub use spotify::search::{parse_search_tracks, search_tracks_request, SearchPage, Track};
+pub use auth::oauth::{
     authorize_url, code_exchange_request, parse_accounts_error, parse_callback,
     parse_token_response, refresh_request, AccountsError, CallbackError, OAuthState, TokenError,
     TokenResponse,
 };
-pub use lifecycle::{
+pub use auth::lifecycle::{
     after_lock, expiry_warning, rescue_after_invalid_grant, AfterLock, TabMessage, TokenChange,
     TokenRequestBudget, MAX_TOKEN_REQUESTS, TOKEN_REQUEST_WINDOW_SECS,
 };
-pub use pkce::PkceChallenge;
-pub use request::ApiRequest;
-pub use retry::Safety;
+pub use auth::pkce::PkceChallenge;
+pub use spotify::request::ApiRequest;
+pub use sync::retry::Safety;
 pub use push::{
     backoff_secs, classify, push_request, LastPush, Outbox, OutboxEntry, PushOutcome, PushParseError, SyncStatus,
     TokenPush, ACCESS_TOKEN_LIFETIME_SECS, MAX_CLOCK_SKEW_SECS, MAX_PUSH_BYTES,
 };
-pub use secret::{is_sha256_hex, sha256_hex, AccessToken, AuthCode, PkceVerifier, RefreshToken};
-pub use token::{safe_return_to, PendingSignIn, TokenSet, MAX_REFRESH_MARGIN_SECS};
+pub use auth::secret::{is_sha256_hex, sha256_hex, AccessToken, AuthCode, PkceVerifier, RefreshToken};
+pub use auth::token::{safe_return_to, PendingSignIn, TokenSet, MAX_REFRESH_MARGIN_SECS};

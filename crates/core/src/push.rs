@@ -8,8 +8,8 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::secret::{is_sha256_hex, sha256_hex};
-use crate::{AccessToken, RefreshToken, TokenSet};
+use crate::auth::secret::{is_sha256_hex, sha256_hex};
+use crate::{AccessToken, PushUrl, RefreshToken, TokenSet};
 
 /// Largest push body the sink accepts, in bytes.
 pub const MAX_PUSH_BYTES: usize = 4096;
@@ -22,7 +22,7 @@ pub const MAX_CLOCK_SKEW_SECS: u64 = 24 * 60 * 60;
 /// Spotify's access tokens live an hour; a receiver never believes a push's token lives longer.
 pub const ACCESS_TOKEN_LIFETIME_SECS: u64 = 3600;
 /// A refresh token lives six months after its sign-in.
-const REFRESH_TOKEN_LIFETIME_SECS: u64 = crate::token::REFRESH_TOKEN_LIFETIME_SECS;
+const REFRESH_TOKEN_LIFETIME_SECS: u64 = crate::auth::token::REFRESH_TOKEN_LIFETIME_SECS;
 
 /// The body of `POST /api/tokens`: the one definition the app sends and the sink parses.
 ///
@@ -183,19 +183,12 @@ fn describe_json_error(error: serde_json::Error) -> PushParseError {
 /// of a signed POST from the client
 /// (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html>);
 /// the sink also checks it against the body itself.
-///
-/// # Panics
-/// If `push_url` is not a valid URI; [`crate::AppConfig::validate`] guarantees it is.
-pub fn push_request(push_url: &str, push: &TokenPush) -> http::Request<String> {
+pub fn push_request(push_url: &PushUrl, push: &TokenPush) -> http::Request<String> {
     // Serializing plain strings and numbers cannot fail.
     let body = serde_json::to_string(push).unwrap_or_default();
-    let uri = match http::Uri::try_from(push_url) {
-        Ok(uri) => uri,
-        Err(e) => panic!("AppConfig was not validated: push_url {push_url:?} is not a valid URI: {e}"),
-    };
     let mut request = http::Request::new(String::new());
     *request.method_mut() = Method::POST;
-    *request.uri_mut() = uri;
+    *request.uri_mut() = push_url.uri().clone();
     let headers = request.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Ok(hash) = HeaderValue::try_from(sha256_hex(body.as_bytes())) {
@@ -575,7 +568,7 @@ mod tests {
     #[test]
     fn push_request_is_exact() {
         let p = push(ACCESS, REFRESH, None);
-        let req = push_request("/api/tokens", &p);
+        let req = push_request(&PushUrl::parse("/api/tokens").expect("valid"), &p);
         assert_eq!(req.method(), Method::POST);
         assert_eq!(req.uri(), "/api/tokens");
         assert_eq!(req.headers()[CONTENT_TYPE], "application/json");
@@ -583,7 +576,7 @@ mod tests {
         let expected = sha256_hex(req.body().as_bytes());
         assert_eq!(req.headers()["x-amz-content-sha256"], expected.as_str());
         assert_eq!(expected.len(), 64);
-        let absolute = push_request("https://setlist.example/api/tokens", &p);
+        let absolute = push_request(&PushUrl::parse("https://setlist.example/api/tokens").expect("valid"), &p);
         assert_eq!(absolute.uri().host(), Some("setlist.example"));
         // No token in the request's Debug either.
         assert!(!format!("{:?}", req.headers()).contains("secret"));

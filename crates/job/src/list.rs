@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use setlist_core::playlist::{my_playlists_request, parse_my_playlists, Page, PlaylistSummary};
+use setlist_core::{my_playlists_request, parse_my_playlists, Page, PlaylistSummary};
 use setlist_core::{me_request, parse_me};
 
 use crate::run::Connection;

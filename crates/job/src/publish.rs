@@ -15,7 +15,7 @@
 //!    (a list two tracks apart costs a call or two), a replace only when strictly cheaper. A new name or
 //!    description that differs is one idempotent `PUT` before the item writes. `dry_run` stops here.
 //! 3. **Write** the calls one after another (each is planned against the list the previous one left) under core's
-//!    retry policy ([`setlist_core::retry`]): `429` waits `Retry-After` (everyone waits, through one [`Gate`]),
+//!    retry policy ([`setlist_core::sync::retry`]): `429` waits `Retry-After` (everyone waits, through one [`Gate`]),
 //!    a `401` gets one token refresh per run and the call again (a refused request was not applied), a `5xx` or a
 //!    lost answer is retried only for the idempotent replace and details calls; any other write is never
 //!    replayed: the playlist is read again and the rest re-planned from what it holds.
@@ -27,12 +27,14 @@ use std::fmt;
 
 use http::Method;
 use serde::Serialize;
-use setlist_core::playlist::{
+use setlist_core::{
     change_details_request, items_request, op_request, parse_items, parse_no_content, parse_playlist,
     parse_snapshot, playlist_request, DetailsChange, Page, PlaylistEntry, PlaylistSummary, RequestError,
     PLAYLIST_FIELDS, SNAPSHOT_FIELDS,
 };
-use setlist_core::retry::{self, decide, Decision, Gate, Outcome, RetryPolicy, Safety};
+use setlist_core::sync::exchange::{Exchange, Reply, Stop};
+pub use setlist_core::sync::exchange::{Answer, CallId};
+use setlist_core::sync::retry::{self, RetryPolicy, Safety};
 use setlist_core::{plan, replace_cost, ApiError, ApiRequest, AppConfig, Op, PlaylistId, TrackUri, MAX_URIS_PER_CALL};
 
 use crate::input::PublishSpec;
@@ -52,10 +54,6 @@ pub const MAX_REFRESHES: usize = 1;
 /// `fields` for item pages: only what the planner and the verification need (a 10,000-item read moves a fifth
 /// of the bytes core's `ITEMS_FIELDS`, made for the editor's rows, would).
 pub const JOB_ITEMS_FIELDS: &str = "items(is_local,item(type,uri)),total,limit,offset";
-
-/// Names one request of a run, so that its answer finds its way back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CallId(u64);
 
 /// One Spotify request of a publish: [`Call::request`] builds it without the token; the transport authorizes it
 /// with whichever token is current when it is (re)sent.
@@ -111,20 +109,12 @@ impl Call {
     }
 }
 
-/// What came back for a call.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Answer {
-    /// An HTTP answer: status, `Retry-After` seconds when parseable, body.
-    Status { status: u16, retry_after: Option<u64>, body: String },
-    /// No answer could be read (refused, reset, timed out, cut off mid-body).
-    Unreachable,
-}
-
 /// What the caller does next.
 #[derive(Debug)]
 pub enum Action {
-    /// Send this call now (other calls may be in flight), then report its answer with [`Publish::answer`].
-    Send { id: CallId, call: Call },
+    /// Send this request now, authorized with the current token (other calls may be in flight), then report its
+    /// answer with [`Publish::answer`]. `call` says what it is.
+    Send { id: CallId, call: Call, request: ApiRequest },
     /// Get a fresh access token (Spotify refused the current one with `401`), then call [`Publish::refreshed`].
     Refresh,
     /// Wait for an answer, or until `until` (milliseconds) when given, then poll again.
@@ -211,32 +201,21 @@ enum Stage {
     Finished,
 }
 
-struct Queued {
-    id: CallId,
+/// What a request is for: the call, and the read it belongs to (answers of an abandoned read are dropped).
+#[derive(Clone, Debug)]
+struct Tag {
     call: Call,
-    attempt: u32,
-    not_before: u64,
-    read: u64,
-}
-
-struct Sent {
-    call: Call,
-    attempt: u32,
-    /// Token generation it was sent with.
-    epoch: usize,
-    /// The read it belongs to; answers of an abandoned read are dropped.
     read: u64,
 }
 
 /// One publish in progress. See the [module documentation](self).
 pub struct Publish {
     spec: PublishSpec,
-    policy: RetryPolicy,
-    rng: u64,
-    gate: Gate,
-    next_id: u64,
-    queue: VecDeque<Queued>,
-    in_flight: HashMap<CallId, Sent>,
+    config: AppConfig,
+    /// Core's request queue: the retry policy, the rate-limit gate, the concurrency cap.
+    exchange: Exchange<Tag>,
+    /// The token generation each request in flight was sent with.
+    epochs: HashMap<CallId, usize>,
     /// A refresh was asked for and not yet reported done.
     refreshing: bool,
     refresh_wanted: bool,
@@ -256,15 +235,14 @@ impl fmt::Debug for Publish {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Publish")
             .field("playlist", &self.spec.playlist)
-            .field("in_flight", &self.in_flight.len())
-            .field("queued", &self.queue.len())
+            .field("in_flight", &self.exchange.in_flight())
             .finish_non_exhaustive()
     }
 }
 
 impl Publish {
-    /// A publish of `spec` under `policy`; `seed` drives the backoff jitter.
-    pub fn new(spec: PublishSpec, policy: RetryPolicy, seed: u64) -> Self {
+    /// A publish of `spec` under `policy`, with requests built for `config`; `seed` drives the backoff jitter.
+    pub fn new(config: &AppConfig, spec: PublishSpec, policy: RetryPolicy, seed: u64) -> Self {
         let report = Report {
             playlist: spec.playlist.as_str().to_owned(),
             dry_run: spec.dry_run,
@@ -274,13 +252,10 @@ impl Publish {
         };
         let mut publish = Self {
             spec,
-            policy,
-            // xorshift needs a non-zero state.
-            rng: seed | 1,
-            gate: Gate::default(),
-            next_id: 0,
-            queue: VecDeque::new(),
-            in_flight: HashMap::new(),
+            config: config.clone(),
+            // A native client sees every 429 (no CORS to hide one), so a lost answer is no rate-limit signal.
+            exchange: Exchange::new(policy, false, CONCURRENCY, seed),
+            epochs: HashMap::new(),
             refreshing: false,
             refresh_wanted: false,
             epoch: 0,
@@ -304,7 +279,7 @@ impl Publish {
     pub fn poll(&mut self, now: u64) -> Action {
         if let Some(outcome) = self.outcome.take() {
             self.stage = Stage::Finished;
-            self.queue.clear();
+            self.exchange.clear();
             return match outcome {
                 Ok(report) => Action::Done(report),
                 Err(error) => Action::Failed(error),
@@ -328,31 +303,20 @@ impl Publish {
         if self.refreshing {
             return Action::Wait { until: None };
         }
-        let gate = self.gate.not_before_ms;
-        if self.in_flight.len() < CONCURRENCY && gate <= now {
-            if let Some(index) = self.queue.iter().position(|q| q.not_before <= now) {
-                if let Some(queued) = self.queue.remove(index) {
-                    if queued.call.is_write() {
-                        self.report.write_calls += 1;
-                        self.wrote = true;
-                    } else {
-                        self.report.read_calls += 1;
-                    }
-                    if queued.attempt > 1 {
-                        self.report.retries += 1;
-                    }
-                    let sent = Sent { call: queued.call.clone(), attempt: queued.attempt, epoch: self.epoch, read: queued.read };
-                    self.in_flight.insert(queued.id, sent);
-                    return Action::Send { id: queued.id, call: queued.call };
-                }
+        if let Some(sending) = self.exchange.next_sending(now) {
+            if sending.tag.call.is_write() {
+                self.report.write_calls += 1;
+                self.wrote = true;
+            } else {
+                self.report.read_calls += 1;
             }
+            if sending.attempt > 1 {
+                self.report.retries += 1;
+            }
+            self.epochs.insert(sending.id, self.epoch);
+            return Action::Send { id: sending.id, call: sending.tag.call, request: sending.request };
         }
-        let next = if self.in_flight.len() < CONCURRENCY {
-            self.queue.iter().map(|q| q.not_before.max(gate)).min()
-        } else {
-            None
-        };
-        Action::Wait { until: next }
+        Action::Wait { until: self.exchange.wake().0 }
     }
 
     /// The token was refreshed after a `401`: calls go out again, with the new one.
@@ -364,86 +328,54 @@ impl Publish {
 
     /// What came back for `id` at `now`. Answers for unknown ids and for abandoned reads are dropped.
     pub fn answer(&mut self, id: CallId, now: u64, answer: Answer) {
-        let Some(sent) = self.in_flight.remove(&id) else { return };
-        if matches!(self.stage, Stage::Finished) || (!sent.call.is_write() && sent.read != self.read) {
+        let Some(epoch) = self.epochs.remove(&id) else { return };
+        let reply = self.exchange.answer(id, now, answer);
+        // A retry of an abandoned read is not worth sending.
+        let read = self.read;
+        self.exchange.retain_queued(|tag| tag.call.is_write() || tag.read == read);
+        let Some(reply) = reply else { return };
+        let (Reply::Final { tag, .. } | Reply::Ambiguous { tag, .. } | Reply::Stopped { tag, .. }) = &reply;
+        if matches!(self.stage, Stage::Finished) || (!tag.call.is_write() && tag.read != self.read) {
             return;
         }
-        let (outcome, reply) = match answer {
-            Answer::Status { status, retry_after, body } => (Outcome::Status(status, retry_after), Some((status, body))),
-            // A native client sees every 429 (no CORS to hide one), so a lost answer is no rate-limit signal:
-            // only its own request backs off.
-            Answer::Unreachable => (Outcome::NetworkError { api_host: false }, None),
-        };
-        if let Some((401, _)) = reply {
+        match reply {
             // Spotify checks the token before anything else: the request was not applied, so even a write may go
             // again once the token is fresh.
-            let refresh_coming = self.refreshing || self.refresh_wanted;
-            if sent.epoch < self.epoch || refresh_coming {
-                self.requeue(sent, now, 0);
-            } else if self.report.token_refreshes < MAX_REFRESHES {
-                self.refresh_wanted = true;
-                self.requeue(sent, now, 0);
-            } else {
-                self.fail(Error::TokenRefused { wrote: self.wrote });
+            Reply::Final { tag, status: 401, .. } => {
+                let refresh_coming = self.refreshing || self.refresh_wanted;
+                if epoch < self.epoch || refresh_coming {
+                    self.enqueue(tag.call, now);
+                } else if self.report.token_refreshes < MAX_REFRESHES {
+                    self.refresh_wanted = true;
+                    self.enqueue(tag.call, now);
+                } else {
+                    self.fail(Error::TokenRefused { wrote: self.wrote });
+                }
             }
-            return;
-        }
-        let jitter = self.jitter();
-        let decision = decide(&self.policy, sent.attempt, outcome, sent.call.safety(), jitter);
-        self.gate.observe(now, outcome, decision);
-        match decision {
-            Decision::Done => match reply {
-                Some((status, body)) => self.deliver(sent, status, &body, now),
-                None => self.fail(Error::GaveUp {
-                    reason: "Spotify could not be reached".to_owned(),
-                    during: sent.call.during(),
-                    wrote: self.wrote,
-                }),
-            },
-            Decision::RetryAfter(ms) => self.requeue(sent, now.saturating_add(ms), 1),
-            Decision::WaitTooLong { resume_in_secs } => {
-                self.fail(Error::RateLimited { resume_in_secs, wrote: self.wrote });
-            }
-            Decision::ReReadThenDecide { after_ms } => {
-                // Only a non-idempotent write gets here: it may or may not have been applied. Never replay it.
+            Reply::Final { tag, status, body } => self.deliver(&tag.call, status, &body, now),
+            // Only a non-idempotent write gets here: it may or may not have been applied. Never replay it.
+            Reply::Ambiguous { after_ms, .. } => {
                 if self.report.rereads + self.report.repairs >= MAX_REREADS {
                     self.fail(Error::TooManyRereads { rereads: self.report.rereads });
                 } else {
                     self.stage = Stage::Pausing { until: now.saturating_add(after_ms) };
                 }
             }
-            Decision::Fail(reason) => self.fail(Error::GaveUp {
-                reason: reason.to_string(),
-                during: sent.call.during(),
-                wrote: self.wrote,
-            }),
+            Reply::Stopped { stop: Stop::RateLimited { resume_in_secs }, .. } => {
+                self.fail(Error::RateLimited { resume_in_secs, wrote: self.wrote });
+            }
+            Reply::Stopped { tag, stop: Stop::GaveUp(reason) } => {
+                self.fail(Error::GaveUp { reason, during: tag.call.during(), wrote: self.wrote });
+            }
         }
     }
 
-    fn jitter(&mut self) -> f64 {
-        // xorshift64*: plenty for spreading retries.
-        let mut x = self.rng;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.rng = x;
-        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn enqueue(&mut self, call: Call, not_before: u64) {
-        self.next_id += 1;
-        let id = CallId(self.next_id);
-        self.queue.push_back(Queued { id, call, attempt: 1, not_before, read: self.read });
-    }
-
-    /// Sends `sent` again (as a new call) no earlier than `not_before`, as attempt `attempt + more`.
-    fn requeue(&mut self, sent: Sent, not_before: u64, more: u32) {
-        self.next_id += 1;
-        let id = CallId(self.next_id);
-        let queued =
-            Queued { id, call: sent.call, attempt: sent.attempt.saturating_add(more), not_before, read: sent.read };
-        // Writes go in order, and a retried page should not wait behind the rest.
-        self.queue.push_front(queued);
+    /// Queues `call` (built by core for this playlist) for the current read.
+    fn enqueue(&mut self, call: Call, now: u64) {
+        match call.request(&self.config, &self.spec.playlist) {
+            Ok(request) => self.exchange.enqueue(Tag { call, read: self.read }, request, now),
+            Err(error) => self.fail(Error::Transport(format!("cannot build a request: {error}"))),
+        }
     }
 
     fn fail(&mut self, error: Error) {
@@ -451,19 +383,19 @@ impl Publish {
             self.outcome = Some(Err(error));
         }
         self.stage = Stage::Finished;
-        self.queue.clear();
+        self.exchange.clear();
     }
 
     fn finish(&mut self, verified: Option<bool>) {
         self.report.verified = verified;
         self.outcome = Some(Ok(std::mem::take(&mut self.report)));
         self.stage = Stage::Finished;
-        self.queue.clear();
+        self.exchange.clear();
     }
 
     fn start_read(&mut self, purpose: Purpose, restarts: usize, now: u64) {
         self.read += 1;
-        self.queue.retain(|q| q.call.is_write());
+        self.exchange.retain_queued(|tag| tag.call.is_write());
         self.stage = Stage::Loading { purpose, restarts, state: Box::new(LoadState::Details) };
         self.enqueue(Call::Details, now);
     }
@@ -482,21 +414,21 @@ impl Publish {
         self.fail(error);
     }
 
-    fn deliver(&mut self, sent: Sent, status: u16, body: &str, now: u64) {
+    fn deliver(&mut self, call: &Call, status: u16, body: &str, now: u64) {
         let stage = std::mem::replace(&mut self.stage, Stage::Finished);
-        match (stage, &sent.call) {
-            (Stage::Loading { purpose, restarts, state }, _) if !sent.call.is_write() => {
-                self.on_read(purpose, restarts, *state, &sent.call, status, body, now);
+        match (stage, call) {
+            (Stage::Loading { purpose, restarts, state }, _) if !call.is_write() => {
+                self.on_read(purpose, restarts, *state, call, status, body, now);
             }
             (Stage::Writing { pending }, Call::ChangeDetails(_)) => match parse_no_content(status, body) {
                 Ok(()) => self.next_write(pending, now),
-                Err(error) => self.spotify_error(&sent.call, error),
+                Err(error) => self.spotify_error(call, error),
             },
             (Stage::Writing { pending }, Call::Write(_)) => match parse_snapshot(status, body) {
                 Ok(_) => self.next_write(pending, now),
                 // A 2xx without a readable snapshot was still applied.
                 Err(_) if (200..300).contains(&status) => self.next_write(pending, now),
-                Err(error) => self.spotify_error(&sent.call, error),
+                Err(error) => self.spotify_error(call, error),
             },
             (stage, _) => self.stage = stage,
         }

@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use setlist_core::retry::{decide, Decision, Outcome, RetryPolicy};
-use setlist_core::{AccessToken, ApiRequest, AppConfig};
+use setlist_core::sync::retry::{decide, Decision, Outcome, RetryPolicy};
+use setlist_core::{AccessToken, ApiRequest, AppConfig, RawConfig};
 use setlist_sink::job::{credentials, Accounts, Obtained, WriteBack};
 use setlist_sink::{Clock, SecretStore, SystemClock};
 use tokio::task::JoinSet;
@@ -110,7 +110,7 @@ pub struct Connection {
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection").field("user", &self.user).field("api_base", &self.config.api_base).finish_non_exhaustive()
+        f.debug_struct("Connection").field("user", &self.user).field("api_base", &self.config.api_base()).finish_non_exhaustive()
     }
 }
 
@@ -120,7 +120,7 @@ impl Connection {
         setlist_sink::check_user_id(&settings.user).map_err(Error::User)?;
         let accounts = Accounts::new(&settings.client_id, &settings.accounts_base).map_err(Error::Usage)?;
         // Core's request builders take the app's validated config; a job has no redirect or push URL of its own.
-        let config = AppConfig {
+        let config = AppConfig::new(RawConfig {
             client_id: settings.client_id,
             redirect_uri: "http://127.0.0.1/callback".to_owned(),
             accounts_base: settings.accounts_base,
@@ -128,8 +128,7 @@ impl Connection {
             push_url: "/api/tokens".to_owned(),
             scopes: Vec::new(),
             stored_accounts: Vec::new(),
-        }
-        .validated()
+        })
         .map_err(|error| Error::Usage(error.to_string()))?;
         Ok(Self {
             user: settings.user,
@@ -269,18 +268,15 @@ pub async fn publish(connection: &mut Connection, spec: PublishSpec) -> Result<R
         )));
     }
     let seed = u64::from(std::process::id()) ^ (jitter(7) * 1e9) as u64;
-    let mut machine = Publish::new(spec, RetryPolicy::default(), seed);
+    let mut machine = Publish::new(&connection.config, spec, RetryPolicy::default(), seed);
     let mut token = connection.token().await?;
     let started = Instant::now();
     let now = || u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let mut in_flight: JoinSet<(crate::CallId, Answer)> = JoinSet::new();
     loop {
         match machine.poll(now()) {
-            Action::Send { id, call } => {
-                let request = call
-                    .request(&connection.config, machine.playlist())
-                    .map_err(|error| Error::Transport(format!("cannot build a request: {error}")))?
-                    .authorize(&token);
+            Action::Send { id, call, request } => {
+                let request = request.authorize(&token);
                 if call.is_write() {
                     tracing::info!(?call, "write");
                 } else {

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use setlist_core::{parse_token_response, refresh_request, AccessToken, AppConfig, TokenError, TokenPush};
+use setlist_core::{parse_token_response, refresh_request, AccessToken, AppConfig, RawConfig, TokenError, TokenPush};
 
 use crate::policy::Policy;
 use crate::record::Snapshot;
@@ -29,7 +29,7 @@ impl Accounts {
     pub fn new(client_id: &str, accounts_base: &str) -> Result<Self, String> {
         // Core's request builders take the app's validated config; a job has no redirect or push URL of its own,
         // so those fields hold fixed valid values that no job request uses.
-        let config = AppConfig {
+        let config = AppConfig::new(RawConfig {
             client_id: client_id.to_owned(),
             redirect_uri: "http://127.0.0.1/callback".to_owned(),
             accounts_base: accounts_base.to_owned(),
@@ -37,8 +37,7 @@ impl Accounts {
             push_url: "/api/tokens".to_owned(),
             scopes: Vec::new(),
             stored_accounts: Vec::new(),
-        }
-        .validated()
+        })
         .map_err(|error| error.to_string())?;
         Ok(Self { config })
     }

@@ -12,9 +12,9 @@
 
 use serde_json::{json, Value};
 
-use crate::editor::Row;
+use crate::edit::editor::Row;
 use crate::ids::TrackUri;
-use crate::playlist::PlaylistEntry;
+use crate::spotify::items::PlaylistEntry;
 
 /// Spotify's cap on a playlist's items: a file with more cannot be restored.
 pub const MAX_RESTORE_ITEMS: usize = 10_000;

@@ -7,8 +7,8 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use super::text::{normalized_artists, normalized_title};
-use crate::editor::Row;
-use crate::playlist::PlaylistEntry;
+use crate::edit::editor::Row;
+use crate::spotify::items::PlaylistEntry;
 
 /// Two versions of a song whose lengths differ by at most this are "likely" the same recording.
 pub const LIKELY_WITHIN_MS: u32 = 2_000;

@@ -17,9 +17,9 @@ pub use duplicates::{find_duplicates, DuplicateGroup, DuplicateOptions, Keep, Ma
 pub use sort::{reversed_order, sorted_order, SortKey};
 pub use text::{normalized_artists, normalized_title};
 
-use crate::editor::Row;
+use crate::edit::editor::Row;
 use crate::ids::TrackUri;
-use crate::playlist::PlaylistEntry;
+use crate::spotify::items::PlaylistEntry;
 
 /// Whether `entry` matches what was typed in the filter box: every whitespace-separated term appears, ignoring
 /// case, in its title, artists or album. An empty query matches everything.

@@ -5,8 +5,8 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
-use crate::editor::Row;
-use crate::playlist::PlaylistEntry;
+use crate::edit::editor::Row;
+use crate::spotify::items::PlaylistEntry;
 
 /// What to sort by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,8 +3,8 @@ use std::collections::{HashMap, HashSet};
 use proptest::prelude::*;
 
 use super::*;
-use crate::editor::{Editor, Meta};
-use crate::model::apply_all;
+use crate::edit::editor::{Editor, Meta};
+use crate::edit::model::apply_all;
 
 fn uri(n: u32) -> TrackUri {
     TrackUri::parse(&format!("spotify:track:{n:0>22}")).expect("valid")

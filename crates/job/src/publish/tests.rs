@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use serde_json::{json, Value};
-use setlist_core::retry::RetryPolicy;
+use setlist_core::sync::retry::RetryPolicy;
 use setlist_core::{apply, Op, PlaylistId, TrackUri};
 
 use super::*;
@@ -213,13 +213,19 @@ fn spec(tracks: Vec<TrackUri>) -> Request {
 /// Drives a publish to its end: answers calls first in, first out, each only once the machine has nothing more to
 /// send, so reads overlap as they would on the network. Returns the outcome and the refreshes asked for.
 fn drive(request: Request, spotify: &mut Spotify) -> (Result<Report, Error>, usize) {
-    let mut publish = Publish::new(PublishSpec::new(request).expect("valid spec"), RetryPolicy::default(), 42);
+    let config = AppConfig::from_json(
+        r#"{"client_id": "c", "redirect_uri": "http://127.0.0.1:8080/callback",
+            "accounts_base": "http://127.0.0.1:9000", "api_base": "http://127.0.0.1:9000/v1",
+            "push_url": "/api/tokens", "scopes": []}"#,
+    )
+    .expect("valid config");
+    let mut publish = Publish::new(&config, PublishSpec::new(request).expect("valid spec"), RetryPolicy::default(), 42);
     let mut now = 1_000;
     let mut waiting: VecDeque<(CallId, Call)> = VecDeque::new();
     let mut refreshes = 0;
     for _ in 0..1_000_000 {
         match publish.poll(now) {
-            Action::Send { id, call } => {
+            Action::Send { id, call, .. } => {
                 assert!(waiting.len() < CONCURRENCY, "more than {CONCURRENCY} calls in flight");
                 waiting.push_back((id, call));
             }
@@ -501,7 +507,7 @@ fn writes_that_keep_getting_lost_stop_after_the_re_read_budget() {
 
 #[test]
 fn calls_are_built_by_core_without_the_token_in_their_debug() {
-    let config = setlist_core::AppConfig {
+    let config = setlist_core::AppConfig::new(setlist_core::RawConfig {
         client_id: "setlist-dev".into(),
         redirect_uri: "http://127.0.0.1/callback".into(),
         accounts_base: "http://127.0.0.1:1".into(),
@@ -509,7 +515,8 @@ fn calls_are_built_by_core_without_the_token_in_their_debug() {
         push_url: "/api/tokens".into(),
         scopes: Vec::new(),
         stored_accounts: Vec::new(),
-    };
+    })
+    .expect("valid config");
     let token = setlist_core::AccessToken::new("secret-access-token".into());
     let playlist = PlaylistId::parse(PLAYLIST).expect("id");
     let request = Call::Items(Page::new(50, 100).expect("page")).request(&config, &playlist).expect("built").authorize(&token);

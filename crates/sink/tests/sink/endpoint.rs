@@ -333,7 +333,7 @@ async fn the_local_binary_announces_and_serves() {
 /// rotation after it.
 #[tokio::test]
 async fn pushes_built_by_the_app_side_are_what_the_sink_takes() {
-    use setlist_core::{push_request, AccessToken, RefreshToken, TokenPush, TokenResponse, TokenSet};
+    use setlist_core::{push_request, AccessToken, PushUrl, RefreshToken, TokenPush, TokenResponse, TokenSet};
     let dir = tempfile::tempdir().expect("tempdir");
     let h = Harness::new(file_store(&dir)).await;
     let response = |access: &str, refresh: &str| TokenResponse {
@@ -344,7 +344,7 @@ async fn pushes_built_by_the_app_side_are_what_the_sink_takes() {
         refresh_token: Some(RefreshToken::new(refresh.into())),
     };
     let send = |push: &TokenPush| {
-        let (parts, body) = push_request("/api/tokens", push).into_parts();
+        let (parts, body) = push_request(&PushUrl::parse("/api/tokens").expect("valid"), push).into_parts();
         let mut request = Request::from_parts(parts, Body::from(body));
         *request.uri_mut() = "/api/tokens".parse().expect("uri");
         h.send(request)

@@ -14,20 +14,20 @@
 //!    if the snapshot moved, or a page reported another total, the pages may mix two versions and the load starts
 //!    over, [`MAX_LOAD_ATTEMPTS`] times in all.
 //!
-//! Every request goes through [`crate::retry`]'s policy in the [`Exchange`]: reads are safe to repeat.
+//! Every request goes through [`crate::sync::retry`]'s policy in the [`Exchange`]: reads are safe to repeat.
 
 use std::collections::BTreeMap;
 
-use crate::editor::Meta;
-pub use crate::exchange::Next;
-use crate::exchange::{Answer, CallId, Conversation, Exchange, Reply, Stop};
+use crate::edit::editor::Meta;
+pub use crate::sync::exchange::Next;
+use crate::sync::exchange::{Answer, CallId, Conversation, Exchange, Reply, Stop};
 use crate::ids::{PlaylistId, SnapshotId, UserId};
-use crate::playlist::{
+use crate::{
     items_request, parse_items, parse_playlist, playlist_request, Page, PlaylistEntry, PlaylistSummary, ITEMS_FIELDS,
     PLAYLIST_FIELDS,
 };
-use crate::request::ApiRequest;
-use crate::retry::RetryPolicy;
+use crate::spotify::request::ApiRequest;
+use crate::sync::retry::RetryPolicy;
 use crate::{me_request, parse_me, ApiError, AppConfig};
 
 /// Loads in all when the playlist keeps changing while its pages come in.
@@ -118,7 +118,7 @@ enum ReadKind {
 }
 
 /// The decisions of a load, without the exchange: used by [`Load`] and, for re-reads and verification, by
-/// [`crate::save::Save`].
+/// [`crate::sync::save::Save`].
 #[derive(Clone, Debug)]
 pub(crate) struct Reading {
     config: AppConfig,
@@ -365,24 +365,15 @@ impl Load {
 impl Conversation for Load {
     type Out = Result<Loaded, Failure>;
 
-    fn gate_mut(&mut self) -> &mut crate::retry::Gate {
+    fn gate_mut(&mut self) -> &mut crate::sync::retry::Gate {
         self.exchange.gate_mut()
     }
 
     fn poll(&mut self, now: u64) -> Next<Result<Loaded, Failure>> {
-        if let Some(outcome) = self.outcome.take() {
-            self.finished = true;
-            self.exchange.clear();
-            return Next::Done(outcome);
+        if let Some(end) = self.exchange.conclude(&mut self.outcome, &mut self.finished) {
+            return end;
         }
-        if self.finished {
-            return Next::Wait { until: None, hold: None };
-        }
-        if let Some((id, request)) = self.exchange.next(now) {
-            return Next::Send { id, request };
-        }
-        let (until, hold) = self.exchange.wake();
-        Next::Wait { until, hold }
+        self.exchange.step(now)
     }
 
     fn answer(&mut self, id: CallId, now: u64, answer: Answer) {

@@ -14,7 +14,7 @@ use http::{HeaderValue, Method};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::pkce::is_unreserved;
+use crate::auth::pkce::is_unreserved;
 use crate::{
     AccessToken, AppConfig, AuthCode, CoreError, PkceChallenge, PkceVerifier, RefreshToken,
 };
@@ -104,16 +104,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
-fn endpoint(base: &str, path: &str) -> http::Uri {
-    let uri = format!("{}{path}", base.trim_end_matches('/'));
-    match http::Uri::try_from(uri) {
-        Ok(uri) => uri,
-        // AppConfig::validate guarantees every base plus a path is a valid URI; reaching this means the
-        // config skipped validation, a programming error rather than bad input.
-        Err(e) => panic!("AppConfig was not validated: base URL {base:?} is not a valid URI: {e}"),
-    }
-}
-
 /// The URL to send the browser to: `GET {accounts_base}/authorize` with `client_id`, `response_type=code`,
 /// `redirect_uri`, `code_challenge_method=S256`, `code_challenge`, `state` and space-separated `scope`
 /// (omitted when no scopes are configured).
@@ -122,22 +112,19 @@ fn endpoint(base: &str, path: &str) -> http::Uri {
 pub fn authorize_url(cfg: &AppConfig, challenge: &PkceChallenge, state: &OAuthState) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     query
-        .append_pair("client_id", &cfg.client_id)
+        .append_pair("client_id", cfg.client_id())
         .append_pair("response_type", "code")
-        .append_pair("redirect_uri", &cfg.redirect_uri)
+        .append_pair("redirect_uri", cfg.redirect_uri())
         .append_pair("code_challenge_method", "S256")
         .append_pair("code_challenge", challenge.as_str())
         .append_pair("state", state.as_str());
-    if !cfg.scopes.is_empty() {
-        query.append_pair("scope", &cfg.scopes.join(" "));
+    if !cfg.scopes().is_empty() {
+        query.append_pair("scope", &cfg.scopes().join(" "));
     }
     // The serializer writes spaces as '+', which only form decoders read as a space; %20 is read as a space
     // by every decoder. A literal '+' was already escaped to %2B, so every '+' left is a space.
     let query = query.finish().replace('+', "%20");
-    format!(
-        "{}/authorize?{query}",
-        cfg.accounts_base.trim_end_matches('/')
-    )
+    format!("{}/authorize?{query}", cfg.accounts_base())
 }
 
 /// Why a `/callback` could not yield an authorization code. `Display` is a sentence for the user; no
@@ -235,7 +222,7 @@ fn form_post(cfg: &AppConfig, pairs: &[(&str, &str)]) -> http::Request<String> {
         .finish();
     let mut request = http::Request::new(body);
     *request.method_mut() = Method::POST;
-    *request.uri_mut() = endpoint(&cfg.accounts_base, "/api/token");
+    *request.uri_mut() = cfg.accounts_uri("/api/token");
     request.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("application/x-www-form-urlencoded"),
@@ -249,9 +236,6 @@ fn form_post(cfg: &AppConfig, pairs: &[(&str, &str)]) -> http::Request<String> {
 /// The body holds secrets: send it, never log it (`Debug` of an `http::Request` prints the body).
 ///
 /// See <https://developer.spotify.com/documentation/web-api/tutorials/code-pkce-flow#request-an-access-token>.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`] and its `accounts_base` is not a valid URI.
 pub fn code_exchange_request(
     cfg: &AppConfig,
     code: &AuthCode,
@@ -262,8 +246,8 @@ pub fn code_exchange_request(
         &[
             ("grant_type", "authorization_code"),
             ("code", code.secret()),
-            ("redirect_uri", &cfg.redirect_uri),
-            ("client_id", &cfg.client_id),
+            ("redirect_uri", cfg.redirect_uri()),
+            ("client_id", cfg.client_id()),
             ("code_verifier", verifier.secret()),
         ],
     )
@@ -275,16 +259,13 @@ pub fn code_exchange_request(
 /// The body holds the refresh token: send it, never log it.
 ///
 /// See <https://developer.spotify.com/documentation/web-api/tutorials/refreshing-tokens>.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`] and its `accounts_base` is not a valid URI.
 pub fn refresh_request(cfg: &AppConfig, refresh: &RefreshToken) -> http::Request<String> {
     form_post(
         cfg,
         &[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh.secret()),
-            ("client_id", &cfg.client_id),
+            ("client_id", cfg.client_id()),
         ],
     )
 }
@@ -620,9 +601,12 @@ mod tests {
 
     #[test]
     fn authorize_url_escapes_plus_and_omits_empty_scope() {
-        let mut cfg = config();
-        cfg.client_id = "a+b&c".into();
-        cfg.scopes.clear();
+        let cfg = AppConfig::new(crate::RawConfig {
+            client_id: "a+b&c".into(),
+            scopes: Vec::new(),
+            ..crate::RawConfig::from(config())
+        })
+        .expect("valid");
         let verifier = PkceVerifier::from_bytes(&[1; 32]);
         let url = authorize_url(&cfg, &verifier.challenge(), &state());
         assert!(url.contains("client_id=a%2Bb%26c&"), "{url}");
@@ -818,11 +802,10 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "AppConfig was not validated")]
-    fn builders_refuse_unvalidated_config() {
-        let mut cfg = config();
-        cfg.accounts_base = "not a uri".into();
-        let _ = refresh_request(&cfg, &RefreshToken::new("r".into()));
+    fn a_config_the_builders_cannot_use_does_not_exist() {
+        let raw = crate::RawConfig { accounts_base: "not a uri".into(), ..crate::RawConfig::from(config()) };
+        let message = AppConfig::new(raw).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("`accounts_base`"), "{message}");
     }
 
     // ---- token responses ----

@@ -3,18 +3,15 @@
 use http::Method;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::error::parse_api_error;
-use crate::oauth::describe_json_error;
-use crate::request::ApiRequest;
-use crate::retry::Safety;
+use crate::spotify::error::parse_api_error;
+use crate::auth::oauth::describe_json_error;
+use crate::spotify::request::ApiRequest;
+use crate::sync::retry::Safety;
 use crate::{ApiError, AppConfig};
 
 /// `GET {api_base}/me`: the current user's profile.
 ///
 /// See <https://developer.spotify.com/documentation/web-api/reference/get-current-users-profile>.
-///
-/// # Panics
-/// If `cfg` did not pass [`AppConfig::validate`] and its `api_base` is not a valid URI.
 pub fn me_request(cfg: &AppConfig) -> ApiRequest {
     ApiRequest::new(cfg, Method::GET, "/me", Safety::Idempotent)
 }

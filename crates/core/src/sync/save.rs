@@ -7,7 +7,7 @@
 //!    playlist moved on), so the version is read right before writing; if it moved, nothing is written and the
 //!    save ends in [`SaveEnd::Conflict`] (the page re-applies the edits to a fresh copy).
 //! 2. **Writes**, one after another (each is planned against the list the previous one leaves): the details
-//!    change first (an idempotent `PUT`), then the planner's ops. Every request goes through [`crate::retry`]'s
+//!    change first (an idempotent `PUT`), then the planner's ops. Every request goes through [`crate::sync::retry`]'s
 //!    policy in the [`Exchange`]: a `429` waits `Retry-After`; a `5xx` or a lost answer is retried only for the
 //!    idempotent details and replace calls. An add, remove or reorder is never replayed: the playlist is read
 //!    again and the rest re-planned from what it holds (a row without a URI cannot be matched up again, so then
@@ -18,24 +18,26 @@
 
 use std::collections::VecDeque;
 
-use crate::editor::{is_placeholder, Editor, Meta};
-use crate::exchange::{Answer, CallId, Conversation, Exchange, Hold, Reply};
+use crate::edit::editor::{is_placeholder, Editor, Meta};
+use crate::sync::exchange::{Answer, CallId, Conversation, Exchange, Hold, Reply};
 use crate::ids::TrackUri;
-use crate::load::{Failure, Loaded, Next, Read, Reading, Step, CONCURRENCY, MAX_LOAD_ATTEMPTS};
-use crate::model::Op;
-use crate::planner::{plan, replace_cost};
-use crate::playlist::{
+use crate::sync::load::{Failure, Loaded, Next, Read, Reading, Step, CONCURRENCY, MAX_LOAD_ATTEMPTS};
+use crate::edit::model::Op;
+use crate::edit::planner::{plan, replace_cost};
+use crate::{
     change_details_request, op_request, parse_no_content, parse_snapshot, playlist_request, DetailsChange,
     PlaylistEntry, SNAPSHOT_FIELDS,
 };
-use crate::request::ApiRequest;
-use crate::retry::{Gate, RetryPolicy};
+use crate::spotify::request::ApiRequest;
+use crate::sync::retry::{Gate, RetryPolicy};
 use crate::AppConfig;
 
 /// Re-reads after ambiguous writes plus repairs after a read-back that differs, per save.
 pub const MAX_REREADS: usize = 3;
 
 /// How a save ended, when it did not fail.
+// One per save, moved once: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum SaveEnd {
     /// The writes were made and the playlist read back.
@@ -108,7 +110,7 @@ pub struct Save {
 }
 
 impl Save {
-    /// A save of `editor`'s changes to the playlist `loaded`. See [`Load::new`](crate::load::Load::new) for the
+    /// A save of `editor`'s changes to the playlist `loaded`. See [`Load::new`](crate::sync::load::Load::new) for the
     /// other parameters.
     pub fn new(
         config: &AppConfig,
@@ -153,7 +155,7 @@ impl Save {
 
     /// The requests for a details change (when there is one) and `ops`.
     fn build(&self, change: Option<DetailsChange>, ops: Vec<Op>) -> Result<VecDeque<(Call, ApiRequest)>, Failure> {
-        let invalid = |e: crate::playlist::RequestError| Failure::Invalid(e.to_string());
+        let invalid = |e: crate::RequestError| Failure::Invalid(e.to_string());
         let mut writes = VecDeque::new();
         if let Some(change) = change.filter(|c| !c.is_empty()) {
             writes.push_back((Call::Details, change_details_request(&self.config, &self.loaded.id, &change).map_err(invalid)?));
@@ -187,14 +189,9 @@ impl Conversation for Save {
     }
 
     fn poll(&mut self, now: u64) -> Next<Result<SaveEnd, Failure>> {
-        if let Some(outcome) = self.outcome.take() {
-            self.finished = true;
+        if let Some(end) = self.exchange.conclude(&mut self.outcome, &mut self.finished) {
             self.stage = Stage::Finished;
-            self.exchange.clear();
-            return Next::Done(outcome);
-        }
-        if self.finished {
-            return Next::Wait { until: None, hold: None };
+            return end;
         }
         if let Stage::Pausing { until } = self.stage {
             if now < until {
@@ -204,11 +201,7 @@ impl Conversation for Save {
             self.start_read(Purpose::ReRead, now);
             return self.poll(now);
         }
-        if let Some((id, request)) = self.exchange.next(now) {
-            return Next::Send { id, request };
-        }
-        let (until, hold) = self.exchange.wake();
-        Next::Wait { until, hold }
+        self.exchange.step(now)
     }
 
     fn answer(&mut self, id: CallId, now: u64, answer: Answer) {
@@ -228,16 +221,12 @@ impl Conversation for Save {
                 self.stage = Stage::Pausing { until: now.saturating_add(after_ms) };
             }
             // Reads and the details change are idempotent: the policy retries them and never calls them ambiguous.
-            Some(Reply::Ambiguous { tag, .. }) => {
-                if self.is_current(&tag) {
-                    self.fail(Failure::GaveUp("Spotify could not be reached.".into()));
-                }
+            Some(Reply::Ambiguous { tag, .. }) if self.is_current(&tag) => {
+                self.fail(Failure::GaveUp("Spotify could not be reached.".into()));
             }
-            Some(Reply::Stopped { tag, stop }) => {
-                if self.is_current(&tag) {
-                    self.fail(Failure::from(stop));
-                }
-            }
+            Some(Reply::Stopped { tag, stop }) if self.is_current(&tag) => self.fail(Failure::from(stop)),
+            // Answers of an abandoned read do not matter, whatever they are.
+            Some(Reply::Ambiguous { .. } | Reply::Stopped { .. }) => {}
         }
     }
 
@@ -260,7 +249,7 @@ impl Save {
         match call {
             Call::Snapshot => {
                 if !(200..300).contains(&status) {
-                    return self.fail(crate::error::parse_api_error(status, body).into());
+                    return self.fail(crate::spotify::error::parse_api_error(status, body).into());
                 }
                 if parse_snapshot(status, body).ok() != self.loaded.snapshot {
                     return self.end(SaveEnd::Conflict);

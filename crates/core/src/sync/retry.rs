@@ -15,7 +15,7 @@ use std::fmt;
 
 use http::Method;
 
-use crate::model::Op;
+use crate::edit::model::Op;
 
 /// Whether sending a request twice has the same effect as sending it once.
 ///
@@ -33,9 +33,10 @@ pub enum Safety {
 
 /// The [`Safety`] of a request with `method`; `is_reorder` marks the reorder form of `PUT .../items`.
 pub fn safety(method: &Method, is_reorder: bool) -> Safety {
-    if *method == Method::GET || *method == Method::HEAD || *method == Method::OPTIONS {
-        Safety::Idempotent
-    } else if *method == Method::PUT && !is_reorder {
+    let reads = *method == Method::GET || *method == Method::HEAD || *method == Method::OPTIONS;
+    // A PUT replaces (the same answer however often it is sent), except the reorder form, which moves relative to
+    // where things are.
+    if reads || (*method == Method::PUT && !is_reorder) {
         Safety::Idempotent
     } else {
         Safety::NotIdempotent

@@ -7,7 +7,8 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderValue, Method, Uri};
 use serde_json::Value;
 
-use crate::retry::Safety;
+use crate::sync::retry::Safety;
+use crate::edit::model::ModelError;
 use crate::{AccessToken, AppConfig};
 
 /// One Web API request, ready to be sent once a token is added. Equal values are the same request.
@@ -23,18 +24,8 @@ pub struct ApiRequest {
 
 impl ApiRequest {
     /// `{api_base}{path}` without a body. `path` starts with `/`.
-    ///
-    /// # Panics
-    /// If `cfg` did not pass [`AppConfig::validate`] and its `api_base` is not a valid URI.
     pub(crate) fn new(cfg: &AppConfig, method: Method, path: &str, safety: Safety) -> Self {
-        let uri = format!("{}{path}", cfg.api_base.trim_end_matches('/'));
-        let uri = match Uri::try_from(uri) {
-            Ok(uri) => uri,
-            // AppConfig::validate guarantees every base plus a path is a valid URI; reaching this means the
-            // config skipped validation, a programming error rather than bad input.
-            Err(e) => panic!("AppConfig was not validated: api_base {:?} is not a valid URI: {e}", cfg.api_base),
-        };
-        Self { method, uri, body: String::new(), json: false, safety }
+        Self { method, uri: cfg.api_uri(path), body: String::new(), json: false, safety }
     }
 
     /// The same request with a JSON body.
@@ -83,6 +74,52 @@ impl ApiRequest {
         }
         request
     }
+}
+
+/// Why a request could not be built. Nothing was sent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// A paging or search parameter outside what Spotify accepts.
+    #[error("{what} must be between {min} and {max}, got {got}")]
+    OutOfRange {
+        /// The parameter, e.g. `limit`.
+        what: &'static str,
+        /// Smallest accepted value.
+        min: u64,
+        /// Largest accepted value.
+        max: u64,
+        /// The value given.
+        got: u64,
+    },
+    /// A new playlist, or a rename, with an empty or blank name.
+    #[error("a playlist needs a name")]
+    EmptyName,
+    /// A details change that changes nothing.
+    #[error("no playlist details to change")]
+    NothingToChange,
+    /// `collaborative: true` together with `public: true`, which Spotify refuses.
+    #[error("a collaborative playlist cannot be public")]
+    CollaborativePublic,
+    /// A search for blank text.
+    #[error("nothing to search for")]
+    EmptyQuery,
+    /// An item write Spotify would refuse whatever the playlist holds.
+    #[error(transparent)]
+    Op(#[from] ModelError),
+}
+
+/// Percent-encodes query pairs. Spaces become `%20`, which every decoder reads as a space (the form
+/// serializer's `+` is only a space to form decoders); a literal `+` was already escaped to `%2B`.
+pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in pairs {
+        serializer.append_pair(key, value);
+    }
+    serializer.finish().replace('+', "%20")
+}
+
+pub(crate) fn json_request(cfg: &AppConfig, method: Method, path: &str, body: &Value, safety: Safety) -> ApiRequest {
+    ApiRequest::new(cfg, method, path, safety).with_json(body)
 }
 
 #[cfg(test)]

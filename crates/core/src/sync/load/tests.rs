@@ -63,7 +63,7 @@ fn load_holds_every_request_after_a_429_without_cors() {
     let (loaded, _) = load(&mut fake);
     assert_eq!(uris(&loaded.expect("loaded")).len(), 120);
     let lost = fake.log.iter().find(|(_, _, s)| *s == 0).map(|(t, _, _)| *t).expect("a lost answer");
-    let backoff = crate::retry::backoff_ms(&policy(), 1, 0.0);
+    let backoff = crate::sync::retry::backoff_ms(&policy(), 1, 0.0);
     for (t, route, _) in fake.log.iter().filter(|(t, _, _)| *t > lost) {
         assert!(*t >= lost + backoff, "{route:?} at {t}, lost answer at {lost}");
     }

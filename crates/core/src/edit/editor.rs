@@ -6,7 +6,7 @@
 //!
 //! Local files and entries Spotify sent without a usable URI ("pinned" rows, see [`Editor::is_pinned`])
 //! can be moved but not removed or added, because the Web API cannot remove or add them (see
-//! [`crate::model`]). The editor skips them in removals and refuses to add them, so every state it
+//! [`crate::edit::model`]). The editor skips them in removals and refuses to add them, so every state it
 //! reaches can be saved: [`Editor::plan`] fails only for a base that was given pinned rows it later lost,
 //! which the editor never does.
 //!
@@ -18,9 +18,9 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::TrackUri;
-use crate::model::Op;
-use crate::planner::{plan, replace_plan, PlanError};
-use crate::playlist::{DetailsChange, PlaylistEntry, PlaylistSummary};
+use crate::edit::model::Op;
+use crate::edit::planner::{plan, replace_plan, PlanError};
+use crate::{DetailsChange, PlaylistEntry, PlaylistSummary};
 
 /// Undo steps kept; older ones are dropped, so a long session on a 10,000-item playlist stays bounded.
 pub const UNDO_DEPTH: usize = 100;
@@ -658,7 +658,7 @@ fn placeholder(key: u64) -> TrackUri {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::apply_all;
+    use crate::edit::model::apply_all;
     use proptest::prelude::*;
 
     fn entry(n: u32) -> PlaylistEntry {

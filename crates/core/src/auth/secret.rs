@@ -102,13 +102,13 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// It serializes (the pending sign-in lives in `sessionStorage` across the redirect), and deserializing
 /// validates it exactly like [`PkceVerifier::parse`].
 ///
-/// Constructors and [`challenge`](PkceVerifier::challenge) live in [`crate::pkce`].
+/// Constructors and [`challenge`](PkceVerifier::challenge) live in [`crate::auth::pkce`].
 #[derive(Deserialize)]
 #[serde(try_from = "String")]
 pub struct PkceVerifier(String);
 
 impl PkceVerifier {
-    /// Only for [`crate::pkce`], which validates before calling.
+    /// Only for [`crate::auth::pkce`], which validates before calling.
     pub(crate) fn from_validated(value: String) -> Self {
         Self(value)
     }

@@ -4,7 +4,7 @@
 use super::*;
 use crate::fake::{config, drive, policy, t, tracks, Fake, Fault, Route, PLAYLIST};
 use crate::ids::PlaylistId;
-use crate::load::Load;
+use crate::sync::load::Load;
 
 fn load(fake: &mut Fake) -> Loaded {
     let id = PlaylistId::parse(PLAYLIST).expect("id");

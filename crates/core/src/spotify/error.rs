@@ -1,7 +1,7 @@
 //! Core's own error type and Spotify Web API errors.
 //!
 //! OAuth-specific errors ([`crate::CallbackError`], [`crate::TokenError`]) live beside the code that
-//! produces them in [`crate::oauth`].
+//! produces them in [`crate::auth::oauth`].
 
 use serde_json::Value;
 

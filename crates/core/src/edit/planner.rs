@@ -19,7 +19,7 @@
 //! is used when it is strictly cheaper; ties go to the incremental plan because a replace resets every
 //! item's `added_at` (and re-added items lose theirs, which is why plain moves win ties too).
 //!
-//! Local files can only be moved (see [`crate::model`]), so a target whose local files differ from the
+//! Local files can only be moved (see [`crate::edit::model`]), so a target whose local files differ from the
 //! base's cannot be planned, and a list holding local files is never replaced wholesale.
 //!
 //! Cost: a handful of O(n log n) passes to price the variants, plus O(n) per move actually built. Without
@@ -29,7 +29,7 @@
 use std::collections::HashMap;
 
 use crate::ids::TrackUri;
-use crate::model::{reorder_slice, Op, MAX_URIS_PER_CALL};
+use crate::edit::model::{reorder_slice, Op, MAX_URIS_PER_CALL};
 
 /// Why there is no plan from base to target.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -58,7 +58,7 @@ pub fn replace_cost(len: usize) -> usize {
 
 /// The calls that turn `base` into `target` under Spotify's semantics, as few as this planner finds
 /// (see the [module documentation](self)); empty when they are equal. Applying the ops in order with
-/// [`crate::model::apply`] yields `target`, every op is valid for the list it applies to, and when
+/// [`crate::edit::model::apply`] yields `target`, every op is valid for the list it applies to, and when
 /// neither list holds a local file there are at most `replace_cost(target.len())` ops.
 pub fn plan(base: &[TrackUri], target: &[TrackUri]) -> Result<Vec<Op>, PlanError> {
     if base == target {
@@ -425,7 +425,7 @@ fn longest_increasing(values: &[usize]) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{apply, apply_all};
+    use crate::edit::model::{apply, apply_all};
     use proptest::prelude::*;
     use std::time::{Duration, Instant};
 

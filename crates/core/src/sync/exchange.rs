@@ -1,5 +1,5 @@
-//! The request queue under the load and save machines ([`crate::load`], [`crate::save`]): which requests are in
-//! flight, which wait for a retry, and what [`crate::retry`]'s policy says about each answer. Sans-IO: the
+//! The request queue under the load and save machines ([`crate::sync::load`], [`crate::sync::save`]): which requests are in
+//! flight, which wait for a retry, and what [`crate::sync::retry`]'s policy says about each answer. Sans-IO: the
 //! caller sends what [`Exchange::next`] hands out and reports each answer with [`Exchange::answer`]; times are
 //! milliseconds on any monotonic scale the caller chooses.
 //!
@@ -8,8 +8,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::request::ApiRequest;
-use crate::retry::{decide, Decision, Gate, Outcome, RetryPolicy};
+use crate::spotify::request::ApiRequest;
+use crate::sync::retry::{decide, Decision, Gate, Outcome, RetryPolicy};
 
 /// What the caller does next.
 #[derive(Debug)]
@@ -33,7 +33,7 @@ pub enum Next<T> {
 }
 
 /// A procedure the app carries out: poll it for what to do, tell it what came back. Implemented by
-/// [`crate::load::Load`] and [`crate::save::Save`], so one driver serves both.
+/// [`crate::sync::load::Load`] and [`crate::sync::save::Save`], so one driver serves both.
 pub trait Conversation {
     /// What it ends with.
     type Out;
@@ -118,6 +118,19 @@ pub enum Reply<T> {
     },
 }
 
+/// A request handed out by [`Exchange::next_sending`].
+#[derive(Clone, Debug)]
+pub struct Sending<T> {
+    /// Names the answer.
+    pub id: CallId,
+    /// What it is for.
+    pub tag: T,
+    /// 1 the first time, more for a retry.
+    pub attempt: u32,
+    /// The request, without the token.
+    pub request: ApiRequest,
+}
+
 struct Queued<T> {
     id: CallId,
     tag: T,
@@ -135,7 +148,7 @@ struct Sent<T> {
 /// Requests of one procedure in flight or waiting, with the retry policy, a [`Gate`] and a jitter source.
 pub struct Exchange<T> {
     policy: RetryPolicy,
-    /// Whether an unreachable API host may be a `429` in disguise (true in a browser, see [`crate::retry`]).
+    /// Whether an unreachable API host may be a `429` in disguise (true in a browser, see [`crate::sync::retry`]).
     hidden_429: bool,
     concurrency: usize,
     gate: Gate,
@@ -197,15 +210,20 @@ impl<T: Clone> Exchange<T> {
 
     /// The next request to send at `now`, if one may go.
     pub fn next(&mut self, now: u64) -> Option<(CallId, ApiRequest)> {
+        self.next_sending(now).map(|s| (s.id, s.request))
+    }
+
+    /// [`Exchange::next`], with what the request is for and which attempt it is (for a machine that counts them).
+    pub fn next_sending(&mut self, now: u64) -> Option<Sending<T>> {
         if self.in_flight.len() >= self.concurrency || self.gate.not_before_ms > now {
             return None;
         }
         let index = self.queue.iter().position(|q| q.not_before <= now)?;
         let queued = self.queue.remove(index)?;
         self.sent += 1;
-        let request = queued.request.clone();
+        let sending = Sending { id: queued.id, tag: queued.tag.clone(), attempt: queued.attempt, request: queued.request.clone() };
         self.in_flight.insert(queued.id, Sent { tag: queued.tag, request: queued.request, attempt: queued.attempt });
-        Some((queued.id, request))
+        Some(sending)
     }
 
     /// When the next queued request may go (`None`: only answers can move things on), and why requests are held.
@@ -266,6 +284,26 @@ impl<T: Clone> Exchange<T> {
             }
             Decision::Fail(reason) => Some(Reply::Stopped { tag: sent.tag, stop: Stop::GaveUp(reason.to_string()) }),
         }
+    }
+
+    /// The start of a machine's `poll`: its outcome once it has one (dropping what is queued), then only waits.
+    /// `None` while it runs.
+    pub fn conclude<O>(&mut self, outcome: &mut Option<O>, finished: &mut bool) -> Option<Next<O>> {
+        if let Some(outcome) = outcome.take() {
+            *finished = true;
+            self.clear();
+            return Some(Next::Done(outcome));
+        }
+        finished.then_some(Next::Wait { until: None, hold: None })
+    }
+
+    /// The rest of a machine's `poll`: the next request that may go now, or until when to wait and why.
+    pub fn step<O>(&mut self, now: u64) -> Next<O> {
+        if let Some((id, request)) = self.next(now) {
+            return Next::Send { id, request };
+        }
+        let (until, hold) = self.wake();
+        Next::Wait { until, hold }
     }
 
     /// Drops everything queued; answers still in flight come back and are recognised by their tag.
