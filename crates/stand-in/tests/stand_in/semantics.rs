@@ -11,10 +11,9 @@ use serde_json::{json, Value};
 
 const ALICE: &str = "alice.setlist";
 
-/// Rows the stand-in answers differently from Spotify, to be fixed in the stand-in:
-/// - "remove a local file": the stand-in removes it (200); Spotify answers 400 to a local-file URI in a remove
-///   (spotify/web-api #612; the 2026 reference's remove takes track or episode URIs only).
-const KNOWN_GAPS: &[&str] = &["remove a local file"];
+/// Rows the stand-in answers differently from Spotify, to be fixed in the stand-in (none now: "remove a local file"
+/// was one until the stand-in refused a local file's URI in a remove, as Spotify does).
+const KNOWN_GAPS: &[&str] = &[];
 
 /// Six distinct catalogue tracks, for the letters A-F.
 async fn catalogue(harness: &Harness, token: &str) -> Vec<String> {
