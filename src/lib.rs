@@ -2,6 +2,7 @@
 
 pub mod browser;
 mod data;
+mod doc;
 // leptos' #[component] emits `pub` props items even for crate-private views.
 #[allow(unreachable_pub)]
 mod components;
@@ -42,7 +43,7 @@ fn Shell(config: setlist_core::AppConfig) -> impl IntoView {
         Some(t) => Auth::SignedIn(t),
         None => Auth::SignedOut,
     };
-    let session = Session { config: StoredValue::new(config), auth: RwSignal::new(auth), waiting: RwSignal::new(None) };
+    let session = Session::new(config, auth);
     provide_context(session);
     session::connect_tabs(session);
     sync::start(session);

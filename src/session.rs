@@ -47,13 +47,26 @@ pub enum Auth {
     SignInAgain(String),
 }
 
-/// What the app shares through context: small and `Copy`.
+/// What the app shares through context: small and `Copy`. Views read the sign-in state through [`Session::auth`];
+/// only this module changes it.
 #[derive(Clone, Copy)]
 pub struct Session {
     pub config: StoredValue<AppConfig>,
-    pub auth: RwSignal<Auth>,
+    auth: RwSignal<Auth>,
     /// Requests held back by a rate limit or a retry, for the status line ([`crate::net`]).
     pub waiting: RwSignal<Option<crate::net::Waiting>>,
+}
+
+impl Session {
+    /// A session for `config`, signed in or not as `auth` says.
+    pub fn new(config: AppConfig, auth: Auth) -> Self {
+        Self { config: StoredValue::new(config), auth: RwSignal::new(auth), waiting: RwSignal::new(None) }
+    }
+
+    /// The sign-in state, read-only.
+    pub fn auth(&self) -> ReadSignal<Auth> {
+        self.auth.read_only()
+    }
 }
 
 /// Everything that can go wrong talking to Spotify, as sentences a user can act on.

@@ -97,7 +97,7 @@ pub(crate) fn start(session: Session) -> TokenSync {
     // Signed out (after [`sign_out`] tried to deliver what was pending), or told to sign in again (the chain is
     // dead, nothing to deliver): no token may stay in this browser, queued ones included.
     Effect::new(move |_| {
-        if !matches!(session.auth.get(), Auth::SignedIn(_)) {
+        if !matches!(session.auth().get(), Auth::SignedIn(_)) {
             browser::storage_remove(Area::Local, OUTBOX_KEY);
             browser::storage_remove(Area::Local, ACCOUNT_KEY);
             show(sync, &Outbox::default());

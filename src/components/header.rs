@@ -13,7 +13,7 @@ pub fn Header() -> impl IntoView {
     let session = use_session();
     let sync = use_context::<TokenSync>();
     // Keyed on the sign-in, not on the token: a refresh must not refetch the profile.
-    let signed_in_at = Memo::new(move |_| match session.auth.get() {
+    let signed_in_at = Memo::new(move |_| match session.auth().get() {
         Auth::SignedIn(t) => Some(t.authorized_at),
         _ => None,
     });
@@ -43,7 +43,7 @@ pub fn Header() -> impl IntoView {
                 {move || match signed_in_at.get() {
                     None => view! {
                         <button class="button primary" data-testid="sign-in" on:click=sign_in>
-                            {move || if matches!(session.auth.get(), Auth::SignInAgain(_)) { "Sign in again" } else { "Sign in with Spotify" }}
+                            {move || if matches!(session.auth().get(), Auth::SignInAgain(_)) { "Sign in again" } else { "Sign in with Spotify" }}
                         </button>
                     }.into_any(),
                     Some(_) => view! {
@@ -61,7 +61,7 @@ pub fn Header() -> impl IntoView {
             </nav>
         </header>
         <WaitLine/>
-        {move || match session.auth.get() {
+        {move || match session.auth().get() {
             Auth::SignedIn(t) => expiry_warning(&t, browser::now_secs()).map(|days| view! {
                 <div class="expiry-notice" role="status" data-testid="expiry-warning">
                     <span>{expiry_text(days)}</span>

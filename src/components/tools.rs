@@ -13,7 +13,8 @@ use setlist_core::curate::{
 use setlist_core::edit::editor::Editor;
 use setlist_core::{replace_cost, PlaylistEntry};
 
-use crate::data::{self, Loaded, PlaylistCard};
+use crate::doc::Doc;
+use crate::data::{self, PlaylistCard};
 use crate::use_session;
 
 /// Groups listed in the duplicates preview; the rest are counted (and still removed).
@@ -56,7 +57,7 @@ impl Tool {
 
 /// What saving costs after `edit` is applied to a copy of the editor, as the sentence the previews end with;
 /// empty without an editor. One function (the edit behind a `dyn`) for every tool's preview.
-fn cost_text(editor: RwSignal<Option<Editor>>, edit: &dyn Fn(&mut Editor)) -> String {
+fn cost_text(editor: Doc, edit: &dyn Fn(&mut Editor)) -> String {
     editor.with(|e| {
         let Some(e) = e.as_ref() else { return String::new() };
         let mut copy = e.clone();
@@ -94,9 +95,8 @@ fn button(class: &'static str, testid: &'static str, disabled: Signal<bool>, lab
 /// The tools panel. `notice` is the page's status line.
 #[component]
 pub fn Tools(
-    editor: RwSignal<Option<Editor>>,
+    editor: Doc,
     selected: RwSignal<HashSet<u64>>,
-    loaded: ReadSignal<Option<Loaded>>,
     read_only: Memo<Option<String>>,
     notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -114,8 +114,8 @@ pub fn Tools(
                 {move || match tool.get() {
                     Tool::Duplicates => view! { <DuplicatesTool editor=editor read_only=read_only notice=notice/> }.into_any(),
                     Tool::Sort => view! { <SortTool editor=editor selected=selected read_only=read_only notice=notice/> }.into_any(),
-                    Tool::Backup => view! { <BackupTool editor=editor loaded=loaded read_only=read_only notice=notice/> }.into_any(),
-                    Tool::Merge => view! { <MergeTool editor=editor selected=selected loaded=loaded read_only=read_only notice=notice/> }.into_any(),
+                    Tool::Backup => view! { <BackupTool editor=editor read_only=read_only notice=notice/> }.into_any(),
+                    Tool::Merge => view! { <MergeTool editor=editor selected=selected read_only=read_only notice=notice/> }.into_any(),
                     Tool::Unavailable => view! { <UnavailableTool editor=editor read_only=read_only notice=notice/> }.into_any(),
                 }}
             </div>
@@ -132,7 +132,7 @@ fn kind_label(kind: Match) -> &'static str {
 }
 
 #[component]
-fn DuplicatesTool(editor: RwSignal<Option<Editor>>, read_only: Memo<Option<String>>, notice: RwSignal<Option<String>>) -> impl IntoView {
+fn DuplicatesTool(editor: Doc, read_only: Memo<Option<String>>, notice: RwSignal<Option<String>>) -> impl IntoView {
     let same_recording = RwSignal::new(true);
     let likely = RwSignal::new(true);
     let popular = RwSignal::new(false);
@@ -221,7 +221,7 @@ fn DuplicatesTool(editor: RwSignal<Option<Editor>>, read_only: Memo<Option<Strin
 
 #[component]
 fn SortTool(
-    editor: RwSignal<Option<Editor>>,
+    editor: Doc,
     selected: RwSignal<HashSet<u64>>,
     read_only: Memo<Option<String>>,
     notice: RwSignal<Option<String>>,
@@ -301,8 +301,7 @@ fn file_stem(name: &str) -> String {
 
 #[component]
 fn BackupTool(
-    editor: RwSignal<Option<Editor>>,
-    loaded: ReadSignal<Option<Loaded>>,
+    editor: Doc,
     read_only: Memo<Option<String>>,
     notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -311,7 +310,7 @@ fn BackupTool(
     let export = move |json: bool| {
         let text = editor.with_untracked(|e| {
             let e = e.as_ref()?;
-            let id = loaded.with_untracked(|l| l.as_ref().map(|l| l.id.as_str().to_owned())).unwrap_or_default();
+            let id = editor.id_untracked().map(|id| id.as_str().to_owned()).unwrap_or_default();
             let meta = e.meta();
             Some(if json { export_json(e.rows(), &id, &meta.name, &meta.description) } else { export_csv(e.rows()) })
         });
@@ -377,9 +376,8 @@ fn BackupTool(
 
 #[component]
 fn MergeTool(
-    editor: RwSignal<Option<Editor>>,
+    editor: Doc,
     selected: RwSignal<HashSet<u64>>,
-    loaded: ReadSignal<Option<Loaded>>,
     read_only: Memo<Option<String>>,
     notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -394,7 +392,7 @@ fn MergeTool(
         let got = data::load_playlists(session, &|_, _| ()).await.map_err(|e| e.to_string());
         lists.set(Some(got));
     });
-    let current = move || loaded.with_untracked(|l| l.as_ref().map(|l| l.id.as_str().to_owned())).unwrap_or_default();
+    let current = move || editor.id_untracked().map(|id| id.as_str().to_owned()).unwrap_or_default();
     let load = move || {
         let id = source.get_untracked();
         if id.is_empty() {
@@ -501,7 +499,7 @@ fn MergeTool(
 }
 
 #[component]
-fn UnavailableTool(editor: RwSignal<Option<Editor>>, read_only: Memo<Option<String>>, notice: RwSignal<Option<String>>) -> impl IntoView {
+fn UnavailableTool(editor: Doc, read_only: Memo<Option<String>>, notice: RwSignal<Option<String>>) -> impl IntoView {
     let rows = Memo::new(move |_| editor.with(|e| e.as_ref().map(|e| curate::unavailable(e.rows())).unwrap_or_default()));
     let cost = Memo::new(move |_| {
         let keys: Vec<u64> = rows.get().into_iter().map(|(k, _)| k).collect();

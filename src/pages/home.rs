@@ -14,7 +14,7 @@ pub fn Home() -> impl IntoView {
             error.set(Some(e));
         }
     };
-    move || match session.auth.get() {
+    move || match session.auth().get() {
         Auth::SignedOut => view! {
             <section class="hero">
                 <h1>"Edit your Spotify playlists, fast."</h1>

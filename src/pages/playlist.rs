@@ -8,6 +8,7 @@ use setlist_core::edit::editor::{Editor, Meta};
 use crate::components::error::ErrorPanel;
 use crate::components::tools::Tools;
 use crate::data::{self, Loaded, SaveProgress, SearchHit};
+use crate::doc::Doc;
 use crate::use_session;
 
 /// Row height in pixels; the virtual list positions rows by index × this (keep in sync with `.row` in CSS).
@@ -45,8 +46,8 @@ pub fn PlaylistPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let phase = RwSignal::new(Phase::Loading { done: 0, total: 0 });
-    let loaded = RwSignal::new(None::<Loaded>);
-    let editor = RwSignal::new(None::<Editor>);
+    // Spotify's copy and the local edit of it: one state, replaced together.
+    let editor = Doc::new();
     let selected = RwSignal::new(HashSet::<u64>::new());
     let notice = RwSignal::new(None::<String>);
     let filter = RwSignal::new(String::new());
@@ -55,8 +56,7 @@ pub fn PlaylistPage() -> impl IntoView {
     let panel = RwSignal::new(None::<Panel>);
     // Spotify's copy and the local edit of it change together, only here: after a load and after a save.
     let open = move |l: Loaded, ed: Editor| {
-        editor.set(Some(ed));
-        loaded.set(Some(l));
+        editor.open(l, ed);
         selected.set(HashSet::new());
         phase.set(Phase::Ready);
     };
@@ -113,14 +113,14 @@ pub fn PlaylistPage() -> impl IntoView {
         }
     });
     let on_save = move |_| {
-        let (Some(l), Some(ed)) = (loaded.get_untracked(), editor.get_untracked()) else { return };
+        let Some((l, ed)) = editor.both_untracked() else { return };
         notice.set(None);
         save.dispatch((l, ed));
     };
     let saving = save.pending();
 
     let dirty = Memo::new(move |_| editor.with(|e| e.as_ref().is_some_and(Editor::is_dirty)));
-    let read_only = Memo::new(move |_| loaded.with(|l| l.as_ref().and_then(|l| l.read_only.clone())));
+    let read_only = Memo::new(move |_| editor.with_loaded(|l| l.and_then(|l| l.read_only.clone())));
 
     view! {
         <section class="editor" data-testid="playlist-page"
@@ -159,7 +159,7 @@ pub fn PlaylistPage() -> impl IntoView {
                     <AddPanel editor=editor/>
                 </Show>
                 <Show when=move || panel.get() == Some(Panel::Tools)>
-                    <Tools editor=editor selected=selected loaded=loaded.read_only() read_only=read_only notice=notice/>
+                    <Tools editor=editor selected=selected read_only=read_only notice=notice/>
                 </Show>
                 <TrackList editor=editor selected=selected read_only=read_only filter=filter.read_only()/>
             </Show>
@@ -168,7 +168,7 @@ pub fn PlaylistPage() -> impl IntoView {
 }
 
 #[component]
-fn MetaForm(editor: RwSignal<Option<Editor>>, read_only: Memo<Option<String>>) -> impl IntoView {
+fn MetaForm(editor: Doc, read_only: Memo<Option<String>>) -> impl IntoView {
     let meta = move || editor.with(|e| e.as_ref().map(|e| e.meta().clone()).unwrap_or_default());
     let set = move |f: Box<dyn FnOnce(&mut Meta)>| {
         editor.update(|e| {
@@ -211,7 +211,7 @@ fn MetaForm(editor: RwSignal<Option<Editor>>, read_only: Memo<Option<String>>) -
 
 #[component]
 fn Toolbar(
-    editor: RwSignal<Option<Editor>>,
+    editor: Doc,
     selected: RwSignal<HashSet<u64>>,
     dirty: Memo<bool>,
     phase: ReadSignal<Phase>,
@@ -280,7 +280,7 @@ fn Toolbar(
 
 /// Add by search, or by pasting Spotify links / URIs (one or many); also replace the whole list from a paste.
 #[component]
-fn AddPanel(editor: RwSignal<Option<Editor>>) -> impl IntoView {
+fn AddPanel(editor: Doc) -> impl IntoView {
     let session = use_session();
     let query = RwSignal::new(String::new());
     let hits = RwSignal::new(Vec::<SearchHit>::new());
@@ -371,7 +371,7 @@ fn AddPanel(editor: RwSignal<Option<Editor>>) -> impl IntoView {
 /// removals act on what is shown.
 #[component]
 fn TrackList(
-    editor: RwSignal<Option<Editor>>,
+    editor: Doc,
     selected: RwSignal<HashSet<u64>>,
     read_only: Memo<Option<String>>,
     filter: ReadSignal<String>,
