@@ -67,8 +67,10 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
 /// (the same build without the panel: 274.4 KiB total, with it 321.1 KiB; `cargo xtask bench --quick`), and its
 /// styles 0.4 KiB. Core's load/save machines, the filter and the row art came to 15.5 KiB over the issue-15 bundle.
 /// Issue 15, one sort and shared tool views: measured wasm 310.7 KiB, total 321.9 KiB (from 314.0 and 325.2).
+/// Issue 13 (the playlist listing as a core machine, one state for the open playlist, the Leptos `Action` and the
+/// editor's nudge/drop): wasm 312.8 KiB, total 324.0 KiB (`cargo xtask bench --quick -- --grep "large playlist"`).
 const BUDGETS_KIB: &[(&str, f64)] =
-    &[("css", 3.0), ("html", 0.6), ("js", 8.5), ("wasm", 312.5), ("total (wasm+js+css)", 324.0)];
+    &[("css", 3.0), ("html", 0.6), ("js", 8.5), ("wasm", 313.5), ("total (wasm+js+css)", 325.0)];
 
 fn budget_of(kind: &str) -> Option<f64> {
     BUDGETS_KIB.iter().find(|(k, _)| *k == kind).map(|(_, kib)| *kib)
