@@ -54,7 +54,7 @@ fn Shell(config: setlist_core::AppConfig) -> impl IntoView {
                 <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
                     <Route path=path!("/") view=pages::home::Home/>
                     <Route path=path!("/callback") view=pages::callback::Callback/>
-                    <Route path=path!("/playlist/:id") view=pages::playlist::PlaylistPage/>
+                    <Route path=path!("/playlist/:id") view=pages::playlist::LazyPlaylistPage/>
                 </Routes>
             </main>
         </Router>

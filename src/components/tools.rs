@@ -13,6 +13,7 @@ use setlist_core::curate::{
 use setlist_core::edit::editor::Editor;
 use setlist_core::{replace_cost, PlaylistEntry};
 
+use crate::components::lazy::lazy_view;
 use crate::doc::Doc;
 use crate::data::{self, PlaylistCard};
 use crate::use_session;
@@ -93,8 +94,37 @@ fn button(class: &'static str, testid: &'static str, disabled: Signal<bool>, lab
 }
 
 /// The tools panel. `notice` is the page's status line.
+/// The tools panel and everything only it reaches (the tool views, core's curate code) are a wasm chunk of their own
+/// (components/lazy.rs), fetched the first time the panel opens.
 #[component]
-pub fn Tools(
+pub fn LazyTools(
+    editor: Doc,
+    selected: RwSignal<HashSet<u64>>,
+    read_only: Memo<Option<String>>,
+    notice: RwSignal<Option<String>>,
+) -> impl IntoView {
+    // The panel's state lives in the page's signals; a split function takes no arguments it would have to carry
+    // across (it may only take concrete values), so they come through context.
+    provide_context(ToolsArgs { editor, selected, read_only, notice });
+    lazy_view("the tools", tools_chunk)
+}
+
+#[derive(Clone, Copy)]
+struct ToolsArgs {
+    editor: Doc,
+    selected: RwSignal<HashSet<u64>>,
+    read_only: Memo<Option<String>>,
+    notice: RwSignal<Option<String>>,
+}
+
+#[leptos::wasm_split::wasm_split(tools_panel, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn tools_chunk() -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
+    let ToolsArgs { editor, selected, read_only, notice } = expect_context();
+    Ok(view! { <Tools editor=editor selected=selected read_only=read_only notice=notice/> }.into_any())
+}
+
+#[component]
+fn Tools(
     editor: Doc,
     selected: RwSignal<HashSet<u64>>,
     read_only: Memo<Option<String>>,

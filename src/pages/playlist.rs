@@ -6,7 +6,8 @@ use leptos_router::hooks::use_params_map;
 use setlist_core::edit::editor::{Editor, Meta};
 
 use crate::components::error::ErrorPanel;
-use crate::components::tools::Tools;
+use crate::components::lazy::lazy_view;
+use crate::components::tools::LazyTools;
 use crate::data::{self, Loaded, SaveProgress, SearchHit};
 use crate::doc::Doc;
 use crate::use_session;
@@ -38,10 +39,22 @@ enum Phase {
     Conflict,
 }
 
+/// `/playlist/:id`, its code a wasm chunk of its own (components/lazy.rs): a first visit lands on the playlists page
+/// and does not download the editor until a playlist is opened.
+#[component]
+pub fn LazyPlaylistPage() -> impl IntoView {
+    lazy_view("the playlist editor", playlist_chunk)
+}
+
+#[leptos::wasm_split::wasm_split(playlist_page, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn playlist_chunk() -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
+    Ok(view! { <PlaylistPage/> }.into_any())
+}
+
 /// `/playlist/:id`: loads every item (parallel paging, progress bar), edits a local copy, saves with the fewest
 /// calls the planner finds, then verifies.
 #[component]
-pub fn PlaylistPage() -> impl IntoView {
+fn PlaylistPage() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
@@ -159,7 +172,7 @@ pub fn PlaylistPage() -> impl IntoView {
                     <AddPanel editor=editor/>
                 </Show>
                 <Show when=move || panel.get() == Some(Panel::Tools)>
-                    <Tools editor=editor selected=selected read_only=read_only notice=notice/>
+                    <LazyTools editor=editor selected=selected read_only=read_only notice=notice/>
                 </Show>
                 <TrackList editor=editor selected=selected read_only=read_only filter=filter.read_only()/>
             </Show>

@@ -43,12 +43,14 @@ const USAGE: &str = "usage: cargo xtask dist [--site-only | --lambda-only] (--st
     --stored-accounts ID,ID,...   the exact value of AllowedSpotifyUsers (the stack's StoredSpotifyUsers output)
     --stack NAME                  read from deployed stack NAME's StoredSpotifyUsers output (aws CLI)
        cargo xtask dist externalize-scripts DIR   (Trunk hook) move inline <script>s of DIR/index.html to files
+       cargo xtask dist place-split DIR PROFILE   (Trunk hook) put the app's lazily loaded chunks into DIR
        cargo xtask dist headers [ACCOUNTS_BASE API_BASE]   print the security headers (production by default)";
 
 pub(crate) fn main(args: &[String]) -> Result<()> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["externalize-scripts", dir] => externalize_dir(Path::new(dir)),
+        ["place-split", dir, profile] => crate::split::place(Path::new(dir), profile),
         ["headers"] => {
             print_headers(&security_headers(SPOTIFY_ACCOUNTS, SPOTIFY_API, &[]));
             Ok(())
@@ -275,13 +277,20 @@ pub(crate) fn cache_control(file: &str) -> &'static str {
     const REVALIDATE: &str = "no-cache";
     let name = file.rsplit('/').next().unwrap_or(file);
     let stem = name.split('.').next().unwrap_or(name);
-    // Trunk appends `-<16 hex>` to the stem (setlist-1a2b3c4d5e6f7a8b_bg.wasm, main-1a2b....css); so does the loader.
-    let hashed = stem.split(['-', '_']).any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()));
+    // Trunk appends `-<hash>` to the stem (setlist-1a2b3c4d5e6f7a8b_bg.wasm, main-1a2b....css); so does the loader.
+    // The hash is a u64 in hex without leading zeros: 16 digits, sometimes fewer (setlist-ee7bce3a69edf30.js).
+    let hashed = stem.split(['-', '_']).any(is_trunk_hash);
     if hashed && name != "index.html" && name != "config.json" {
         IMMUTABLE
     } else {
         REVALIDATE
     }
+}
+
+/// A u64 as Trunk prints it in a file name: lowercase hex, no leading zeros. 12 digits at least: one build in 16^4
+/// would have fewer, and only be revalidated; a word of a file's own name is never taken for a hash.
+pub(crate) fn is_trunk_hash(part: &str) -> bool {
+    (12..=16).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn upload_plan(files: &[String]) -> Vec<(String, &'static str)> {

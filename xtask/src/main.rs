@@ -5,6 +5,7 @@ mod bench;
 mod dist;
 mod fuzz;
 mod procs;
+mod split;
 mod steps;
 mod tools;
 mod tasks;
@@ -31,6 +32,8 @@ fn main() -> ExitCode {
         Some("setup") => tools::ensure_all(tools::Needs::everything()),
         Some("dist") => dist::main(&args[1..]),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
+        // Not for people: what Trunk runs as wasm-bindgen (xtask/src/split.rs).
+        Some("split-bindgen") => split::bindgen(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -334,6 +334,7 @@ fn test_e2e(steps: &mut Steps, installs: &mut Installs, extra: &[String]) -> Res
     app.args(APP_RELEASE).arg("--manifest-path").arg(&manifest).current_dir(root()).env("PATH", path_env());
     steps.cargo("build app (release, wasm)", &mut app, &target_dir())?;
     wait_for_tool(steps, installs, "wasm-bindgen-cli")?;
+    wait_for_tool(steps, installs, "wasm_split_cli_support")?;
     wait_for_tool(steps, installs, "trunk")?;
     // One config per run: concurrent runs must not pick up each other's ports.
     let config = write_config(&format!("e2e-{}", ports.app), &ports, E2E_STORED_USERS)?;

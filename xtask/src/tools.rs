@@ -13,6 +13,9 @@ use crate::Result;
 const TRUNK_VERSION: &str = "0.21.14";
 /// binaryen from npm: Debian's binaryen 108 miscompiles (WebAssembly.Table.set errors), fixed in 110.
 const BINARYEN_VERSION: &str = "132.0.0";
+/// wasm-split (`wasm_split_cli_support`), the module splitter made for the `wasm_split_helpers` that Leptos's lazy
+/// functions use; the app's wasm_split_helpers 0.2 (Cargo.lock) and this 0.2 share the section format.
+const WASM_SPLIT_VERSION: &str = "0.2.4";
 
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Needs {
@@ -85,6 +88,10 @@ pub(crate) fn start_cargo_tools(trunk: bool) -> Result<Installs> {
     // wasm-bindgen-cli must equal the library version in Cargo.lock exactly. Not `--locked`: its lockfile wants a
     // webpki-roots release the registry no longer has.
     installs.start("wasm-bindgen", &wb, "wasm-bindgen-cli", false)?;
+    if trunk {
+        // The splitter Trunk's builds of the app need (xtask/src/split.rs); its CLI is behind a feature.
+        installs.start("wasm-split-cli", WASM_SPLIT_VERSION, "wasm_split_cli_support", true)?;
+    }
     Ok(installs)
 }
 
@@ -111,7 +118,7 @@ impl Installs {
     /// `bin --version` must print `version`; otherwise `cargo install crate_name --version version` starts.
     fn start(&mut self, bin: &str, version: &str, crate_name: &str, locked: bool) -> Result<()> {
         let have = output(Command::new(bin).arg("--version").env("PATH", path_env())).unwrap_or_default();
-        if have.split_whitespace().any(|w| w == version) {
+        if have.split_whitespace().any(|w| w == version) || cargo_installed(bin, crate_name, version) {
             return Ok(());
         }
         let dir = tools_dir();
@@ -123,6 +130,9 @@ impl Installs {
         cmd.args(["install", crate_name, "--version", version]);
         if locked {
             cmd.arg("--locked");
+        }
+        if crate_name == "wasm_split_cli_support" {
+            cmd.args(["--features", "build-binary"]);
         }
         // Trunk's release profile asks for fat LTO in one codegen unit: minutes of single-threaded work at the end
         // of its install for a tool that mostly starts other programs. Cargo's release defaults are enough here.
@@ -208,16 +218,34 @@ impl Drop for Installs {
     }
 }
 
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+}
+
+/// For a tool without `--version` (wasm-split-cli): `cargo install`'s own record names this crate at this version,
+/// and the binary is there.
+fn cargo_installed(bin: &str, crate_name: &str, version: &str) -> bool {
+    let Some(home) = cargo_home() else { return false };
+    let record = std::fs::read_to_string(home.join(".crates.toml")).unwrap_or_default();
+    record.lines().any(|l| l.starts_with(&format!("\"{crate_name} {version} ("))) && home.join("bin").join(bin).is_file()
+}
+
 pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
 /// PATH with the project-local tools (binaryen's wasm-opt) and cargo's bin dir first.
+/// First of all, the `wasm-bindgen` that splits the app's module before binding it (xtask/src/split.rs).
 pub(crate) fn path_env() -> std::ffi::OsString {
-    let mut dirs = vec![tools_dir().join("binaryen/node_modules/.bin")];
-    if let Some(home) = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| {
-        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo"))
-    }) {
+    let mut dirs = Vec::new();
+    match crate::split::wrapper_dir() {
+        Ok(dir) => dirs.push(dir),
+        Err(e) => eprintln!("xtask: warning: the app will not be split: {e}"),
+    }
+    dirs.push(tools_dir().join("binaryen/node_modules/.bin"));
+    if let Some(home) = cargo_home() {
         dirs.push(home.join("bin"));
     }
     if let Some(p) = std::env::var_os("PATH") {
@@ -370,12 +398,18 @@ mod tests {
         assert_eq!(lock_version(lock, "nope"), None);
     }
 
-    /// The release bundle (and every other wasm build) is compiled with Leptos's type-erased views (issue 15).
+    /// The release bundle (and every other wasm build) is compiled with Leptos's type-erased views (issue 15), and
+    /// linked keeping the relocations the split needs.
     #[test]
     fn wasm_builds_keep_erase_components() {
         let config = std::fs::read_to_string(root().join(".cargo/config.toml")).unwrap();
         let flags = config_rustflags(&config, "wasm32-unknown-unknown");
-        assert_eq!(flags.as_deref(), Some(r#"["--cfg", "erase_components"]"#), ".cargo/config.toml:\n{config}");
+        assert_eq!(
+            flags.as_deref(),
+            Some(r#"["--cfg", "erase_components", "-Clink-args=--emit-relocs"]"#),
+            "the wasm builds need erase_components (the shipped views) and the relocations wasm-split reads \
+             (xtask/src/split.rs):\n{config}"
+        );
         // Native builds (the services, xtask) keep their own flags: none.
         assert_eq!(config_rustflags(&config, "x86_64-unknown-linux-gnu"), None);
         assert!(!config.lines().any(|l| l.trim() == "[build]"), "a [build] rustflags would reach native builds too");
