@@ -275,3 +275,38 @@ test('on a phone the list comes first, with details, add and tools one tap away'
   await expect(page.getByTestId('playlist-title')).toBeHidden();
   await page.screenshot({ path: 'test-results/screens/tools-phone-add-390x844.png' });
 });
+
+test('a part of the app that cannot be fetched says so, loses no edit, and loads on retry', async ({ page, request }) => {
+  const token = await apiToken(request);
+  const id = await playlistWith(request, token, 'Offline tools', (await catalog(request, token, 'love', 5)).map((t) => t.uri));
+  await signIn(page);
+  // The tools panel's code is a chunk of its own (xtask/src/split.rs), fetched when the panel first opens.
+  let offline = true;
+  const chunks: string[] = [];
+  await page.route(/-split_tools_panel\.wasm$/, (route) => {
+    chunks.push(route.request().url());
+    return offline ? route.abort('internetdisconnected') : route.continue();
+  });
+  await open(page, id);
+  await page.getByTestId('track-row').first().getByRole('checkbox').check();
+  await page.getByTestId('remove-selected').click();
+  await expect(page.getByTestId('item-count')).toHaveText('4 items');
+  const before = await rowNames(page);
+  await page.getByTestId('toggle-tools').click();
+  await expect(page.getByTestId('lazy-failed')).toContainText('Setlist could not load the tools');
+  await page.screenshot({ path: 'test-results/screens/tools-offline-1280x800.png' });
+  expect(chunks.length).toBe(1);
+  // Nothing lost: the edit is still there, unsaved, and the page still works.
+  expect(await rowNames(page)).toEqual(before);
+  await expect(page.getByTestId('dirty-state')).not.toHaveText('All changes saved');
+  offline = false;
+  await page.getByTestId('lazy-failed').getByRole('button', { name: 'Try again' }).click();
+  await expect(page.getByTestId('tools')).toBeVisible();
+  await expect(page.getByTestId('lazy-failed')).toHaveCount(0);
+  expect(chunks.length).toBe(2);
+  // The panel works on the same edit: its tabs switch, and the list is the edited one.
+  await page.getByTestId('tool-sort').click();
+  await expect(page.getByTestId('item-count')).toHaveText('4 items');
+  expect(await rowNames(page)).toEqual(before);
+  await saveAndCheck(page, request, token, id);
+});
