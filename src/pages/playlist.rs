@@ -46,7 +46,18 @@ pub fn LazyPlaylistPage() -> impl IntoView {
     lazy_view("the playlist editor", playlist_chunk)
 }
 
-#[leptos::wasm_split::wasm_split(playlist_page, wasm_split_path = ::leptos::wasm_split, fallible)]
+/// Fetches the editor's chunk while the browser is idle, so that opening a playlist does not wait for it (the playlists
+/// page calls this once its list is shown). A failure is left for the open itself to report, with its retry.
+pub fn prefetch_editor() {
+    request_idle_callback(|| spawn_local(async { _ = preload_playlist_page().await }));
+}
+
+#[leptos::wasm_split::wasm_split(
+    playlist_page,
+    wasm_split_path = ::leptos::wasm_split,
+    fallible,
+    preload(preload_playlist_page)
+)]
 fn playlist_chunk() -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
     Ok(view! { <PlaylistPage/> }.into_any())
 }

@@ -14,7 +14,14 @@ pub fn Playlists() -> impl IntoView {
     let progress = RwSignal::new((0usize, 0usize));
     let lists = LocalResource::new(move || {
         reload.track();
-        async move { data::load_playlists(session, &move |done, total| progress.set((done, total))).await }
+        async move {
+            let lists = data::load_playlists(session, &move |done, total| progress.set((done, total))).await;
+            if lists.is_ok() {
+                // The next page is most likely an open playlist: its code comes while this one is read.
+                crate::pages::playlist::prefetch_editor();
+            }
+            lists
+        }
     });
     let creating = RwSignal::new(false);
     let create_error = RwSignal::new(None::<String>);

@@ -184,3 +184,20 @@ test('an address that names no playlist says so and sends nothing to Spotify', a
   await expect(page.getByText('This is not a playlist address')).toBeVisible();
   expect(sent).toEqual([]);
 });
+
+test("the editor's code comes while the playlists page is read, once, and opening a playlist does not fetch it", async ({ page }) => {
+  // The editor is a wasm chunk of its own (xtask/src/split.rs), not part of the first visit's download.
+  const chunks: string[] = [];
+  page.on('request', (r) => { if (/-(split|chunk)_[a-z0-9_]+\.wasm$/.test(r.url())) chunks.push(new URL(r.url()).pathname); });
+  await signIn(page);
+  await expect(page.getByTestId('playlist-card').first()).toBeVisible();
+  await expect.poll(() => chunks.some((c) => c.endsWith('-split_playlist_page.wasm'))).toBe(true);
+  expect(chunks.some((c) => c.endsWith('-split_tools_panel.wasm')), 'the tools come only when opened').toBe(false);
+  const prefetched = chunks.length;
+  await page.getByTestId('playlist-card').first().click();
+  await expect(page.getByTestId('playlist-page')).toBeVisible();
+  expect(chunks.length).toBe(prefetched);
+  await page.getByTestId('toggle-tools').click();
+  await expect(page.getByTestId('tools')).toBeVisible();
+  expect(chunks.filter((c) => c.endsWith('-split_tools_panel.wasm')).length).toBe(1);
+});

@@ -69,8 +69,17 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
 /// Issue 15, one sort and shared tool views: measured wasm 310.7 KiB, total 321.9 KiB (from 314.0 and 325.2).
 /// Issue 13 (the playlist listing as a core machine, one state for the open playlist, the Leptos `Action` and the
 /// editor's nudge/drop): wasm 312.8 KiB, total 324.0 KiB (`cargo xtask bench --quick -- --grep "large playlist"`).
-const BUDGETS_KIB: &[(&str, f64)] =
-    &[("css", 3.0), ("html", 0.6), ("js", 8.5), ("wasm", 313.5), ("total (wasm+js+css)", 325.0)];
+/// Issue 15, the split (xtask/src/split.rs): the playlist editor and the tools panel are chunks fetched when first
+/// shown; a first visit's wasm measured ~213 KiB (`cargo xtask bench --quick -- --grep "large playlist"`), its JS
+/// 9.0 KiB with the chunk loader, the chunks ~144 KiB together ("wasm on demand", not in the first visit's total).
+const BUDGETS_KIB: &[(&str, f64)] = &[
+    ("css", 3.0),
+    ("html", 0.6),
+    ("js", 9.5),
+    ("wasm", 216.0),
+    (ON_DEMAND, 148.0),
+    ("total (wasm+js+css)", 228.0),
+];
 
 fn budget_of(kind: &str) -> Option<f64> {
     BUDGETS_KIB.iter().find(|(k, _)| *k == kind).map(|(_, kib)| *kib)
@@ -731,6 +740,14 @@ mod tests {
     }
 
     #[test]
+    fn only_trunks_main_module_is_first_visit_wasm() {
+        assert_eq!(asset_kind("setlist-ee7bce3a69edf30_bg.wasm", "wasm"), "wasm");
+        assert_eq!(asset_kind("setlist-ee7bce3a69edf30-split_tools_panel.wasm", "wasm"), ON_DEMAND);
+        assert_eq!(asset_kind("setlist-ee7bce3a69edf30-chunk_3.wasm", "wasm"), ON_DEMAND);
+        assert_eq!(asset_kind("__wasm_split.js", "js"), "js");
+    }
+
+    #[test]
     fn the_budget_names_each_row_and_run_over_it() {
         // Sizes relative to the budgets, so the test holds whatever the budgets are raised or lowered to.
         let wasm = budget_of("wasm").expect("a wasm budget");
@@ -747,10 +764,20 @@ mod tests {
             ]
         );
         // The total counts wasm, js and css, not index.html: just under the total with html over it is within.
-        let css = (total - wasm - 8.4 - 0.1).min(budget_of("css").expect("a css budget"));
-        assert!(wasm + 8.4 + css + 0.6 > total, "the html row would tip the total over if it were counted");
-        let at_total = vec![bundle_row("wasm", wasm), bundle_row("js", 8.4), bundle_row("css", css), bundle_row("html", 0.6)];
-        assert_eq!(over_budget(&[at_total]), Vec::<String>::new(), "css {css}");
+        let js = budget_of("js").expect("a js budget").min(total - wasm - 0.1);
+        let css = (total - wasm - js).min(budget_of("css").expect("a css budget"));
+        assert!(wasm + js + css + 0.6 > total, "the html row would tip the total over if it were counted");
+        let at_total = vec![bundle_row("wasm", wasm), bundle_row("js", js), bundle_row("css", css), bundle_row("html", 0.6)];
+        assert_eq!(over_budget(&[at_total.clone()]), Vec::<String>::new(), "js {js} css {css}");
+        // Nor the chunks fetched on demand: they have their own budget, and a first visit does not download them.
+        let on_demand = budget_of(ON_DEMAND).expect("a budget for the chunks");
+        let with_chunks: Vec<Value> = at_total.into_iter().chain([bundle_row(ON_DEMAND, on_demand)]).collect();
+        assert_eq!(over_budget(&[with_chunks]), Vec::<String>::new());
+        let grown_chunks = vec![bundle_row("wasm", 200.0), bundle_row(ON_DEMAND, on_demand + 1.0)];
+        assert_eq!(
+            over_budget(&[grown_chunks]),
+            [format!("bundle {ON_DEMAND}: {:.1} KiB brotli > budget {on_demand} KiB (run 1)", on_demand + 1.0)]
+        );
         // A new kind of asset has no budget yet: it is reported, not let through.
         let new_kind = vec![bundle_row("wasm", 200.0), bundle_row("json", 1.0)];
         let over = over_budget(&[new_kind]);

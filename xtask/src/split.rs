@@ -116,8 +116,16 @@ pub(crate) fn bindgen(args: &[String]) -> Result<()> {
     if !args.iter().any(|a| a == "--keep-lld-exports") {
         args.push("--keep-lld-exports".to_owned());
     }
-    procs::run(Command::new(&real).args(&args))
+    procs::run(Command::new(&real).args(&args))?;
+    // What this split was bound into: the hook places the chunks only beside this very JS (a split left over from an
+    // earlier build must not be put next to a module that was never split).
+    let bound = call.out_dir.join(format!("{}.js", call.out_name));
+    std::fs::copy(&bound, dir.join(BOUND)).map_err(|e| format!("copying {}: {e}", bound.display()))?;
+    Ok(())
 }
+
+/// The split's copy of the JS wasm-bindgen wrote for its main part.
+const BOUND: &str = "bound.js";
 
 /// The first `wasm-bindgen` on PATH that is not this wrapper.
 fn real_wasm_bindgen() -> Result<PathBuf> {
@@ -141,6 +149,15 @@ pub(crate) fn place(staging: &Path, profile: &str) -> Result<()> {
         )
     })?;
     let main_js = main_js(staging)?;
+    let staged = std::fs::read(staging.join(&main_js)).map_err(|e| format!("reading {main_js}: {e}"))?;
+    if std::fs::read(dir.join(BOUND)).ok() != Some(staged) {
+        return Err(format!(
+            "{} was not split in this build (the split in {} belongs to another): build the app through cargo xtask \
+             (run, test, dist) or with target/tools/split-bin first on PATH",
+            main_js,
+            dir.display()
+        ));
+    }
     let stem = main_js.trim_end_matches(".js");
     let mut chunks = Vec::new();
     for entry in std::fs::read_dir(&dir).map_err(|e| format!("reading {}: {e}", dir.display()))? {
