@@ -744,7 +744,7 @@ mod tests {
         assert_eq!(asset_kind("setlist-ee7bce3a69edf30_bg.wasm", "wasm"), "wasm");
         assert_eq!(asset_kind("setlist-ee7bce3a69edf30-split_tools_panel.wasm", "wasm"), ON_DEMAND);
         assert_eq!(asset_kind("setlist-ee7bce3a69edf30-chunk_3.wasm", "wasm"), ON_DEMAND);
-        assert_eq!(asset_kind("__wasm_split.js", "js"), "js");
+        assert_eq!(asset_kind("c3f2a9c0d1e4.js", "js"), "js");
     }
 
     #[test]

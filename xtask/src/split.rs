@@ -6,7 +6,7 @@
 //! PATH it gives Trunk ([`wrapper_dir`]): it runs wasm-split (the `wasm_split_cli_support` tool that Leptos's
 //! `#[lazy]` is made for) on Cargo's module, then the real wasm-bindgen on the main part ([`bindgen`]). Trunk then
 //! optimises and hashes the main part as before; its post-build hook ([`place`]) optimises the chunks the same way
-//! and puts them, and the loader module the main part imports (`__wasm_split.js`), into the staged site.
+//! and puts them, and the loader module the main part imports (renamed `<hash>.js`), into the staged site.
 //!
 //! Written here rather than in a crate: it is the glue between two tools that do not know of each other.
 
@@ -19,9 +19,12 @@ use crate::Result;
 
 /// `data-bin` of index.html: the name Trunk gives wasm-bindgen (`--out-name`) and the stem of its outputs.
 const APP: &str = "setlist";
-/// The module the split main part imports its chunk loaders from (the splitter's default link name): wasm-bindgen
-/// turns the import into `import ... from "./__wasm_split.js"` next to the app's JS, so it lives at the site's root.
+/// The loader module the splitter writes, which its main part imports (as `./__wasm_split.js`, its default link name).
 const LOADER: &str = "__wasm_split.js";
+/// The main part's import of [`LOADER`] as the wasm spells it: a name (LEB128 length, then the bytes).
+const LOADER_IMPORT: &[u8] = b"\x11./__wasm_split.js";
+/// Where the split records the name its loader is served under ([`loader_name`]).
+const LINK_NAME: &str = "link-name";
 /// index.html's `data-wasm-opt`: the chunks get the optimisation Trunk gives the main part.
 pub(crate) const WASM_OPT_LEVEL: &str = "s";
 
@@ -106,9 +109,14 @@ pub(crate) fn bindgen(args: &[String]) -> Result<()> {
             .args(["--target", "web", "--out-name", &call.out_name]),
     )?;
     let main = dir.join(format!("{}.wasm", call.out_name));
-    if !main.is_file() {
-        return Err(format!("wasm-split wrote no {}", main.display()));
-    }
+    let wasm = std::fs::read(&main).map_err(|e| format!("wasm-split wrote no {}: {e}", main.display()))?;
+    // The loader gets a name of this build's own, so that the site can let browsers keep it (a fixed name would be
+    // revalidated on every visit, a round trip before the app starts). wasm-bindgen copies the import's module name
+    // into the app's JS, so it is renamed in the wasm, before binding.
+    let link = loader_name(&wasm);
+    let wasm = rename_import_module(&wasm, &link)?;
+    std::fs::write(&main, wasm).map_err(|e| format!("writing {}: {e}", main.display()))?;
+    std::fs::write(dir.join(LINK_NAME), &link).map_err(|e| format!("writing {LINK_NAME}: {e}"))?;
     let mut args = args.to_vec();
     args[call.input_at] = main.to_str().ok_or("a non-UTF-8 path")?.to_owned();
     // The chunks are instantiated with the main part's function table, which wasm-bindgen otherwise stops exporting
@@ -126,6 +134,71 @@ pub(crate) fn bindgen(args: &[String]) -> Result<()> {
 
 /// The split's copy of the JS wasm-bindgen wrote for its main part.
 const BOUND: &str = "bound.js";
+
+/// `<12 hex digits>.js`, from the main part's bytes: as long as the splitter's `__wasm_split.js` (see
+/// [`rename_import_module`]), and a hash in the name, which the site caches for a year (dist.rs, `cache_control`).
+fn loader_name(main: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    main.hash(&mut h);
+    // Top bit set: twelve digits whatever the value, as `is_trunk_hash` wants at least twelve.
+    format!("{:012x}.js", (h.finish() >> 16) | (1 << 47))
+}
+
+/// The wasm with its imports from `./__wasm_split.js` taken from `./{name}` instead. Only the import section is
+/// touched, and the new name has the old one's length, so no size or offset in the module changes: a byte
+/// replacement inside one section, no wasm encoder needed (xtask would otherwise carry wasmparser and wasm-encoder
+/// for one string).
+fn rename_import_module(wasm: &[u8], name: &str) -> Result<Vec<u8>> {
+    let to = format!("\x11./{name}");
+    if to.len() != LOADER_IMPORT.len() {
+        return Err(format!("the loader's name {name:?} must be as long as __wasm_split.js"));
+    }
+    if wasm.get(..8) != Some(b"\0asm\x01\0\0\0".as_slice()) {
+        return Err("not a wasm module (version 1)".into());
+    }
+    let mut out = wasm.to_vec();
+    let mut pos = 8;
+    while pos < wasm.len() {
+        let id = wasm[pos];
+        let (size, body) = leb128(wasm, pos + 1).ok_or("a section's size is cut off")?;
+        let end = body.checked_add(size).filter(|e| *e <= wasm.len()).ok_or("a section runs past the module's end")?;
+        if id == 2 {
+            let section = &mut out[body..end];
+            let mut found = 0;
+            let mut at = 0;
+            while let Some(i) = find(&section[at..], LOADER_IMPORT) {
+                section[at + i..at + i + to.len()].copy_from_slice(to.as_bytes());
+                at += i + to.len();
+                found += 1;
+            }
+            return match found {
+                0 => Err("the split main part imports nothing from ./__wasm_split.js: has wasm-split changed?".into()),
+                _ => Ok(out),
+            };
+        }
+        pos = end;
+    }
+    Err("the split main part has no import section".into())
+}
+
+/// An unsigned LEB128 at `at`: (value, where the bytes after it start).
+fn leb128(bytes: &[u8], mut at: usize) -> Option<(usize, usize)> {
+    let mut value: usize = 0;
+    for shift in (0..35).step_by(7) {
+        let b = *bytes.get(at)?;
+        at += 1;
+        value |= usize::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some((value, at));
+        }
+    }
+    None
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
 
 /// The first `wasm-bindgen` on PATH that is not this wrapper.
 fn real_wasm_bindgen() -> Result<PathBuf> {
@@ -182,7 +255,8 @@ pub(crate) fn place(staging: &Path, profile: &str) -> Result<()> {
             std::fs::copy(&src, &dst).map_err(|e| format!("copying {} to {}: {e}", src.display(), dst.display()))?;
         }
     }
-    let out = staging.join(LOADER);
+    let link = std::fs::read_to_string(dir.join(LINK_NAME)).map_err(|e| format!("reading {LINK_NAME}: {e}"))?;
+    let out = staging.join(link.trim());
     std::fs::write(&out, text).map_err(|e| format!("writing {}: {e}", out.display()))
 }
 
@@ -258,6 +332,47 @@ mod tests {
         assert!(err.contains("0 times"), "{err}");
         let missing = [("chunk_1.wasm".to_owned(), "x-chunk_1.wasm".to_owned())];
         assert!(link_loader(loader, "setlist.js", &missing).is_err());
+    }
+
+    /// A module importing `f` from the loader and `g` from elsewhere, with a data section naming the loader too.
+    fn module() -> Vec<u8> {
+        let mut imports = vec![2];
+        for (module, field) in [("./__wasm_split.js", "f"), ("wbg", "g")] {
+            imports.push(module.len() as u8);
+            imports.extend(module.as_bytes());
+            imports.push(field.len() as u8);
+            imports.extend(field.as_bytes());
+            imports.extend([0, 0]); // a function of type 0
+        }
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        wasm.extend([1, 4, 1, 0x60, 0, 0]); // type section: one () -> ()
+        wasm.push(2);
+        wasm.push(imports.len() as u8);
+        wasm.extend(&imports);
+        let data = b"\x11./__wasm_split.js";
+        wasm.extend([0, data.len() as u8 + 2, 1, b'd']);
+        wasm.extend(data);
+        wasm
+    }
+
+    #[test]
+    fn only_the_loader_import_is_renamed_in_place() {
+        let wasm = module();
+        let name = loader_name(&wasm);
+        assert_eq!(name.len(), LOADER.len());
+        assert!(crate::dist::is_trunk_hash(name.trim_end_matches(".js")), "{name}");
+        assert_ne!(name, loader_name(b"another build"));
+        let renamed = rename_import_module(&wasm, &name).unwrap();
+        assert_eq!(renamed.len(), wasm.len());
+        let text = String::from_utf8_lossy(&renamed);
+        assert!(text.contains(&format!("./{name}\x01f")), "the import is renamed");
+        assert!(text.contains("\x03wbg\x01g"), "the other import is not");
+        assert!(text.ends_with("./__wasm_split.js"), "bytes outside the import section are not touched");
+        // A module that does not import the loader, or is cut off, is an error, not a silent copy.
+        assert!(rename_import_module(&renamed, &name).unwrap_err().contains("imports nothing"));
+        assert!(rename_import_module(&wasm[..20], &name).is_err());
+        assert!(rename_import_module(b"not wasm at all", &name).is_err());
+        assert!(rename_import_module(&wasm, "x.js").is_err());
     }
 
     #[test]
