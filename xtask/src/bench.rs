@@ -768,7 +768,7 @@ mod tests {
         let css = (total - wasm - js).min(budget_of("css").expect("a css budget"));
         assert!(wasm + js + css + 0.6 > total, "the html row would tip the total over if it were counted");
         let at_total = vec![bundle_row("wasm", wasm), bundle_row("js", js), bundle_row("css", css), bundle_row("html", 0.6)];
-        assert_eq!(over_budget(&[at_total.clone()]), Vec::<String>::new(), "js {js} css {css}");
+        assert_eq!(over_budget(std::slice::from_ref(&at_total)), Vec::<String>::new(), "js {js} css {css}");
         // Nor the chunks fetched on demand: they have their own budget, and a first visit does not download them.
         let on_demand = budget_of(ON_DEMAND).expect("a budget for the chunks");
         let with_chunks: Vec<Value> = at_total.into_iter().chain([bundle_row(ON_DEMAND, on_demand)]).collect();
