@@ -17,11 +17,16 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 pub use components::error::ErrorPanel;
+pub use components::lazy::{Load, Parts};
+pub use components::tools::tools_view;
+pub use pages::playlist::editor_view;
 use session::{Auth, Session};
 
-/// Loads `config.json`, then renders the routed app with the session in context.
+/// Loads `config.json`, then renders the routed app with the session in context. `parts` loads what a first visit
+/// does not need (src/main.rs splits them off; [`Parts::inline`] is the unsplit alternative).
 #[component]
-pub fn App() -> impl IntoView {
+pub fn App(parts: Parts) -> impl IntoView {
+    provide_context(parts);
     let config = LocalResource::new(session::load_config);
     move || match config.get() {
         None => view! { <p class="boot" role="status">"Loading Setlist…"</p> }.into_any(),

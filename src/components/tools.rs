@@ -13,7 +13,7 @@ use setlist_core::curate::{
 use setlist_core::edit::editor::Editor;
 use setlist_core::{replace_cost, PlaylistEntry};
 
-use crate::components::lazy::lazy_view;
+use crate::components::lazy::{lazy_view, Parts};
 use crate::doc::Doc;
 use crate::data::{self, PlaylistCard};
 use crate::use_session;
@@ -103,10 +103,10 @@ pub fn LazyTools(
     read_only: Memo<Option<String>>,
     notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    // The panel's state lives in the page's signals; a split function takes no arguments it would have to carry
-    // across (it may only take concrete values), so they come through context.
+    // The panel's state lives in the page's signals; they reach the panel's view through context, as a split
+    // function takes no arguments here.
     provide_context(ToolsArgs { editor, selected, read_only, notice });
-    lazy_view("the tools", tools_chunk)
+    lazy_view("the tools", expect_context::<Parts>().tools)
 }
 
 #[derive(Clone, Copy)]
@@ -117,10 +117,10 @@ struct ToolsArgs {
     notice: RwSignal<Option<String>>,
 }
 
-#[leptos::wasm_split::wasm_split(tools_panel, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn tools_chunk() -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
+/// The tools panel's view, under a [`LazyTools`]: what the binary's split function for the tools returns.
+pub fn tools_view() -> AnyView {
     let ToolsArgs { editor, selected, read_only, notice } = expect_context();
-    Ok(view! { <Tools editor=editor selected=selected read_only=read_only notice=notice/> }.into_any())
+    view! { <Tools editor=editor selected=selected read_only=read_only notice=notice/> }.into_any()
 }
 
 #[component]

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 use setlist_core::edit::editor::{Editor, Meta};
 
 use crate::components::error::ErrorPanel;
-use crate::components::lazy::lazy_view;
+use crate::components::lazy::{lazy_view, Parts};
 use crate::components::tools::LazyTools;
 use crate::data::{self, Loaded, SaveProgress, SearchHit};
 use crate::doc::Doc;
@@ -43,23 +43,12 @@ enum Phase {
 /// and does not download the editor until a playlist is opened.
 #[component]
 pub fn LazyPlaylistPage() -> impl IntoView {
-    lazy_view("the playlist editor", playlist_chunk)
+    lazy_view("the playlist editor", expect_context::<Parts>().editor)
 }
 
-/// Fetches the editor's chunk while the browser is idle, so that opening a playlist does not wait for it (the playlists
-/// page calls this once its list is shown). A failure is left for the open itself to report, with its retry.
-pub fn prefetch_editor() {
-    request_idle_callback(|| spawn_local(async { _ = preload_playlist_page().await }));
-}
-
-#[leptos::wasm_split::wasm_split(
-    playlist_page,
-    wasm_split_path = ::leptos::wasm_split,
-    fallible,
-    preload(preload_playlist_page)
-)]
-fn playlist_chunk() -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
-    Ok(view! { <PlaylistPage/> }.into_any())
+/// The playlist page's view: what the binary's split function for the editor returns.
+pub fn editor_view() -> AnyView {
+    view! { <PlaylistPage/> }.into_any()
 }
 
 /// `/playlist/:id`: loads every item (parallel paging, progress bar), edits a local copy, saves with the fewest

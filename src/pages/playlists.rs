@@ -3,6 +3,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
 use crate::components::error::ErrorPanel;
+use crate::components::lazy::Parts;
 use crate::data::{self, PlaylistCard};
 use crate::use_session;
 
@@ -12,13 +13,14 @@ pub fn Playlists() -> impl IntoView {
     let session = use_session();
     let reload = RwSignal::new(0u32);
     let progress = RwSignal::new((0usize, 0usize));
+    let prefetch_editor = expect_context::<Parts>().prefetch_editor;
     let lists = LocalResource::new(move || {
         reload.track();
         async move {
             let lists = data::load_playlists(session, &move |done, total| progress.set((done, total))).await;
             if lists.is_ok() {
                 // The next page is most likely an open playlist: its code comes while this one is read.
-                crate::pages::playlist::prefetch_editor();
+                prefetch_editor();
             }
             lists
         }
