@@ -176,6 +176,14 @@ fn native_rows(rows: &mut Vec<Value>, sink: &Path, ports: &Ports) -> Result<()> 
 fn browser_rows(rows: &mut Vec<Value>, extra: &[String], ports: &Ports, dist: &Path) -> Result<()> {
     let results = root().join(format!(".setlist/bench-{}/results.jsonl", ports.app));
     let _ = std::fs::remove_file(&results);
+    // The first-visit row's server caches each file as the upload does (one rule, in dist.rs), not by a copy of it.
+    let plan: serde_json::Map<String, Value> =
+        crate::dist::cache_plan(dist)?.into_iter().map(|(f, c)| (f, Value::from(c))).collect();
+    let cache = root().join(format!(".setlist/bench-{}/cache-control.json", ports.app));
+    if let Some(dir) = cache.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    }
+    std::fs::write(&cache, Value::Object(plan).to_string()).map_err(|e| format!("writing {}: {e}", cache.display()))?;
     procs::run(
         Command::new("npx")
             .args(["playwright", "test", "--config", "bench/bench.config.ts"])
@@ -186,6 +194,7 @@ fn browser_rows(rows: &mut Vec<Value>, extra: &[String], ports: &Ports, dist: &P
             .env("SETLIST_BENCH_OUT", &results)
             // The first-visit row serves this build itself, compressed as CloudFront serves it.
             .env("SETLIST_BENCH_DIST", dist)
+            .env("SETLIST_BENCH_CACHE", &cache)
             .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
     )?;
     let text = std::fs::read_to_string(&results).map_err(|e| format!("reading bench results: {e}"))?;

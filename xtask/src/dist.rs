@@ -293,6 +293,12 @@ pub(crate) fn is_trunk_hash(part: &str) -> bool {
     (12..=16).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// The Cache-Control of each file of `dir` (a built site), as `dist/site.upload.txt` gives it; the bench's server
+/// serves a build with these, as CloudFront does after the upload.
+pub(crate) fn cache_plan(dir: &Path) -> Result<Vec<(String, &'static str)>> {
+    Ok(upload_plan(&list_files(dir)?))
+}
+
 fn upload_plan(files: &[String]) -> Vec<(String, &'static str)> {
     files.iter().map(|f| (f.clone(), cache_control(f))).collect()
 }

@@ -240,8 +240,8 @@ const SLOW = { downBps: 1_600_000, upBps: 750_000, rttMs: 150, cpuSlowdown: 4 };
 const FIRST_VISIT_ROUND_TRIPS = 5;
 
 /**
- * The built site as CloudFront serves it (deploy/setlist.json: compression on; xtask/src/dist.rs: hashed files
- * immutable, the rest revalidated): brotli when the browser asks for it, else gzip, and 304 for an unchanged
+ * The built site as CloudFront serves it (deploy/setlist.json: compression on; each file's Cache-Control from
+ * xtask/src/dist.rs, as uploaded: hashed files immutable, the rest revalidated): brotli when the browser asks for it, else gzip, and 304 for an unchanged
  * index.html or config.json. Trunk's own server sends every file uncompressed, which is not what a visitor gets.
  */
 async function serveLikeCloudFront(dir: string): Promise<{ origin: string; close: () => Promise<void>; encodings: Set<string> }> {
@@ -251,15 +251,19 @@ async function serveLikeCloudFront(dir: string): Promise<{ origin: string; close
   const crypto = await import('crypto');
   const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
   const encodings = new Set<string>();
+  // Each file's Cache-Control as the upload sets it (xtask writes it from dist.rs's rule).
+  const plan = process.env.SETLIST_BENCH_CACHE;
+  expect(plan, 'SETLIST_BENCH_CACHE: the site\'s Cache-Control plan (cargo xtask bench sets it)').toBeTruthy();
+  const cacheControl: Record<string, string> = JSON.parse(fs.readFileSync(plan!, 'utf8'));
+  expect(Object.keys(cacheControl)).toContain('index.html');
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     let file = path.join(dir, path.normalize(url.pathname).replace(/^(\.\.[/\\])+/, ''));
     if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(dir, 'index.html');
     const body = fs.readFileSync(file);
-    const name = path.basename(file);
-    const hashed = /[-_][0-9a-f]{16}([._]|$)/.test(name) && name !== 'index.html' && name !== 'config.json';
+    const name = path.relative(dir, file);
     const etag = `"${crypto.createHash('sha256').update(body).digest('hex').slice(0, 16)}"`;
-    res.setHeader('Cache-Control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
+    res.setHeader('Cache-Control', cacheControl[name] ?? 'no-cache');
     res.setHeader('ETag', etag);
     res.setHeader('Content-Type', types[path.extname(name)] ?? 'application/octet-stream');
     res.setHeader('Vary', 'Accept-Encoding');
