@@ -17,7 +17,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 pub use components::error::ErrorPanel;
-pub use components::lazy::{Load, Parts};
+pub use components::lazy::{Load, Loading, Parts};
 pub use components::tools::tools_view;
 pub use pages::playlist::editor_view;
 use session::{Auth, Session};

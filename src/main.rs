@@ -5,13 +5,10 @@
 //! reaches, becomes a chunk fetched the first time the function is called. They live here, in the binary, so that
 //! the library (and the wasm tests that link it) has no split to resolve.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos::wasm_split::{wasm_split, SplitLoaderError};
-use setlist::Parts;
+use setlist::{Loading, Parts};
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -19,8 +16,6 @@ fn main() {
 }
 
 const PARTS: Parts = Parts { editor: load_editor, tools: load_tools, prefetch_editor };
-
-type Loading = Pin<Box<dyn Future<Output = Result<AnyView, SplitLoaderError>>>>;
 
 fn load_editor() -> Loading {
     Box::pin(editor())

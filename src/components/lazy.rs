@@ -13,7 +13,10 @@ use leptos::wasm_split::SplitLoaderError;
 use send_wrapper::SendWrapper;
 
 /// A lazily loaded part's view, once its code is here.
-pub type Load = fn() -> Pin<Box<dyn Future<Output = Result<AnyView, SplitLoaderError>>>>;
+pub type Loading = Pin<Box<dyn Future<Output = Result<AnyView, SplitLoaderError>>>>;
+
+/// Starts loading a part.
+pub type Load = fn() -> Loading;
 
 /// How the app gets the parts a first visit does not need: given to `App` by the binary.
 #[derive(Clone, Copy)]

@@ -93,7 +93,6 @@ fn button(class: &'static str, testid: &'static str, disabled: Signal<bool>, lab
         .into_any()
 }
 
-/// The tools panel. `notice` is the page's status line.
 /// The tools panel and everything only it reaches (the tool views, core's curate code) are a wasm chunk of their own
 /// (components/lazy.rs), fetched the first time the panel opens.
 #[component]
@@ -123,6 +122,7 @@ pub fn tools_view() -> AnyView {
     view! { <Tools editor=editor selected=selected read_only=read_only notice=notice/> }.into_any()
 }
 
+/// The tools panel. `notice` is the page's status line.
 #[component]
 fn Tools(
     editor: Doc,

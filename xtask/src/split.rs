@@ -12,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use crate::procs;
 use crate::tools::tools_dir;
@@ -31,7 +32,17 @@ pub(crate) const WASM_OPT_LEVEL: &str = "s";
 /// A folder holding only `wasm-bindgen`, a script that runs `xtask split-bindgen`; [`crate::tools::path_env`] puts it
 /// first, so every Trunk that xtask starts splits the module. Rewritten at each start (it names this xtask binary).
 pub(crate) fn wrapper_dir() -> Result<PathBuf> {
-    let dir = tools_dir().join("split-bin");
+    // Once per xtask: every command it starts asks for its PATH.
+    static DIR: OnceLock<Result<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(write_wrapper).clone()
+}
+
+fn split_bin() -> PathBuf {
+    tools_dir().join("split-bin")
+}
+
+fn write_wrapper() -> Result<PathBuf> {
+    let dir = split_bin();
     let exe = std::env::current_exe().map_err(|e| format!("finding xtask's own binary: {e}"))?;
     let exe = exe.to_str().ok_or("xtask's path is not UTF-8")?;
     if exe.contains('\'') {
@@ -202,7 +213,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// The first `wasm-bindgen` on PATH that is not this wrapper.
 fn real_wasm_bindgen() -> Result<PathBuf> {
-    let ours = tools_dir().join("split-bin");
+    let ours = split_bin();
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .filter(|d| d != &ours)
@@ -379,6 +390,7 @@ mod tests {
     fn the_chunks_get_the_optimisation_index_html_gives_the_app() {
         let html = std::fs::read_to_string(root().join("index.html")).unwrap();
         assert!(html.contains(&format!("data-wasm-opt=\"{WASM_OPT_LEVEL}\"")), "index.html and WASM_OPT_LEVEL differ");
+        assert!(html.contains(&format!("data-bin=\"{APP}\"")), "index.html's binary is not APP");
     }
 
     #[test]

@@ -20,14 +20,7 @@ impl Page {
 
     /// A page of `limit` (1 to 50) items starting at `offset`.
     pub fn new(limit: u32, offset: u32) -> Result<Self, RequestError> {
-        if !(1..=Self::MAX_LIMIT).contains(&limit) {
-            return Err(RequestError::OutOfRange {
-                what: "limit",
-                min: 1,
-                max: Self::MAX_LIMIT.into(),
-                got: limit.into(),
-            });
-        }
+        RequestError::check_range("limit", limit, 1, Self::MAX_LIMIT)?;
         Ok(Self { limit, offset })
     }
 

@@ -108,6 +108,17 @@ pub enum RequestError {
     Op(#[from] ModelError),
 }
 
+impl RequestError {
+    /// `Ok` when `got` is within `min..=max`, else the [`RequestError::OutOfRange`] naming `what`.
+    pub(crate) fn check_range(what: &'static str, got: u32, min: u32, max: u32) -> Result<(), Self> {
+        if (min..=max).contains(&got) {
+            Ok(())
+        } else {
+            Err(Self::OutOfRange { what, min: min.into(), max: max.into(), got: got.into() })
+        }
+    }
+}
+
 /// Percent-encodes query pairs. Spaces become `%20`, which every decoder reads as a space (the form
 /// serializer's `+` is only a space to form decoders); a literal `+` was already escaped to `%2B`.
 pub(crate) fn query(pairs: &[(&str, &str)]) -> String {

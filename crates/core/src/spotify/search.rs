@@ -27,22 +27,8 @@ impl SearchPage {
 
     /// A page of `limit` (1 to 10) results from `offset` (0 to 1000).
     pub fn new(limit: u32, offset: u32) -> Result<Self, RequestError> {
-        if !(1..=Self::MAX_LIMIT).contains(&limit) {
-            return Err(RequestError::OutOfRange {
-                what: "limit",
-                min: 1,
-                max: Self::MAX_LIMIT.into(),
-                got: limit.into(),
-            });
-        }
-        if offset > Self::MAX_OFFSET {
-            return Err(RequestError::OutOfRange {
-                what: "offset",
-                min: 0,
-                max: Self::MAX_OFFSET.into(),
-                got: offset.into(),
-            });
-        }
+        RequestError::check_range("limit", limit, 1, Self::MAX_LIMIT)?;
+        RequestError::check_range("offset", offset, 0, Self::MAX_OFFSET)?;
         Ok(Self { limit, offset })
     }
 
